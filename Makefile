@@ -1,0 +1,26 @@
+# The two commands from the README. Both create .venv on first use.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint clean-venv
+
+## run: one run of every scenario on the default organisation, then a KPI table
+run: $(STAMP)
+	$(PYTHON) -m sim -m 'scenario=glob(*)'
+
+## test: the test suite (exit 5, "no tests collected", fails like any other failure)
+test: $(STAMP)
+	$(PYTHON) -m pytest
+
+lint: $(STAMP)
+	$(PYTHON) -m ruff check sim experiments tests
+	$(PYTHON) -m ruff format --check sim experiments tests
+
+$(STAMP): pyproject.toml
+	@./.ci/ensure-venv "$(VENV)"
+	@touch $(STAMP)
+
+clean-venv:
+	rm -rf $(VENV)

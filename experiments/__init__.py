@@ -1,0 +1,1 @@
+"""Programs that answer questions with the model: comparisons, calibration, benchmarks."""

@@ -1,0 +1,457 @@
+"""The agents: leads, marketers, sales reps, liaisons and customers.
+
+Agents hold behaviour; ``FunnelModel`` wires them together and writes the order of the day
+in ``step()``. All time is in business days (``model.day``). Stage changes go through
+``model.move``/``model.close`` so that the stage ledger and the journey log stay exact.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+
+from sim.funnel import LeadDefinition, Stage
+from sim.policies import Goal
+
+if TYPE_CHECKING:
+    from sim.model import FunnelModel
+
+MARKETING = "marketing"
+REP = "rep"
+
+
+class Lead(mesa.Agent):
+    """A prospective buying account, from creation until its lead leaves the funnel.
+
+    Latent attributes (never seen directly by anyone): ``fit`` with the ideal customer
+    profile and ``intent`` (readiness to buy), both in [0, 1]. Intent decays exponentially
+    without contact and rises with nurturing; it is stored with the day it was last updated
+    and evaluated lazily (``intent_at``), so no lead needs daily work while it waits.
+
+    Every random number a lead's fate depends on is drawn once, at creation, from the stream
+    of its origin (``market`` for inbound leads): its measurement errors (``z_*``) and the
+    uniforms that decide contact, qualification, the deal's outcome, a promise/sale
+    mismatch and the first renewal (``u_*``). A tactic changes the *probabilities* these are
+    compared with, never the draws, so paired scenarios differ only by the tactic.
+    """
+
+    def __init__(
+        self,
+        model: FunnelModel,
+        source: str,
+        fit: float,
+        intent: float,
+        value: float,
+        territory: int,
+        z: tuple[float, float, float, float],
+        u: tuple[float, float, float, float, float],
+    ) -> None:
+        super().__init__(model)
+        self.source = source
+        self.fit = fit
+        self.intent0 = intent
+        self.intent = intent
+        self.intent_day = model.day
+        self.value = value
+        self.territory = territory
+        self.z_score, self.z_rep, self.z_valid, self.z_cycle = z
+        self.u_contact, self.u_sql, self.u_outcome, self.u_mismatch, self.u_churn = u
+        self.stage = Stage.LEAD
+        self.created_day = model.day
+        self.ready_day = -1  # last day marketing judged it ready for sales (speed-to-lead clock)
+        self.mql_day = -1
+        self.followed_day = -1
+        self.sal_day = -1
+        self.sql_day = -1
+        self.closed_day = -1
+        self.churn_day = -1
+        self.marketer: Marketer | None = None
+        self.rep: SalesRep | None = None
+        self.nurture_until = -1  # > 0 while in a nurture programme
+        self.nurtured = False
+        self.escalated = False
+        self.recycled = 0
+        self.handoffs = 0
+        self.mismatch = False
+        self.search_hours = 0.0  # prospecting hours spent finding this lead (rep-sourced)
+        self.rep_view = 0.0  # the assigned rep's pre-contact view
+        self.coverage_at_open = 0.0
+        self.delay_bucket = -1
+
+    def intent_at(self, day: int, decay: float | None = None) -> float:
+        """Intent on ``day``, decayed since its last update at ``decay`` per day."""
+        if decay is None:
+            decay = self.model.behaviour.intent_decay_per_day
+        return self.intent * math.exp(-decay * (day - self.intent_day))
+
+    def touch(self, day: int, gain: float) -> None:
+        """A nurture touch: close ``gain`` of the gap between current and full intent."""
+        now = self.intent_at(day)
+        self.intent = now + gain * (1.0 - now)
+        self.intent_day = day
+
+    def finish_qualification(self) -> None:
+        """End of qualification (a scheduled event): an opportunity or a disqualification.
+
+        The chance to qualify grows with the buyer's fit and current intent (Implisit 2014:
+        about 13% of leads become opportunities); what is left of intent after the wait for
+        a follow-up is already in ``intent``.
+        """
+        model = self.model
+        if self.stage is not Stage.SAL:
+            return
+        b = model.behaviour
+        rep = self.rep
+        rep.qualifying.discard(self)
+        p_sql = min(0.95, b.sql_scale * self.fit * self.intent_at(model.day))
+        if self.u_sql < p_sql:
+            model.open_opportunity(self)
+        else:
+            model.kpis.on_disqualified(self)
+            if self.source == MARKETING:
+                rep.period_mql_outcomes += 1
+            model.reject(self, Stage.DISQUALIFIED)
+
+    def close_opportunity(self) -> None:
+        """The buyer decides (a scheduled event at the end of the sales cycle).
+
+        Win chance rises with fit and with how fully the rep served the deal (hours given vs
+        needed), and falls when what sales sells differs from what marketing promised. A deal
+        whose buyer's intent has faded ends in no decision (CSO Insights: about a fifth).
+        """
+        model = self.model
+        if self.stage is not Stage.SQL:
+            return
+        b = model.behaviour
+        rep = self.rep
+        rep.opportunities.discard(self)
+        open_days = max(1, model.day - self.sql_day)
+        coverage = min(1.0, (rep.coverage_integral - self.coverage_at_open) / open_days)
+        intent = self.intent_at(model.day, b.intent_decay_per_day * model.opportunity_decay_factor)
+        p_win = b.win_base * self.fit * coverage * model.win_context_factor
+        if self.mismatch:
+            p_win *= 1.0 - b.mismatch_win_penalty
+        p_no_decision = b.no_decision_base * (1.0 - intent)
+        if self.u_outcome < p_win:
+            model.win(self)
+        elif self.u_outcome < p_win + p_no_decision * (1.0 - p_win):
+            model.close(self, Stage.NO_DECISION)
+        else:
+            model.close(self, Stage.LOST)
+
+
+class Customer(mesa.Agent):
+    """A won account: renews or churns at the end of each contract term.
+
+    Churn rises when what sales sold did not match what marketing promised (Sabnis et al.;
+    the 2005 MarketingProfs benchmark: aligned firms lose about a third fewer customers) and
+    for customers with a poor fit to the ideal profile.
+    """
+
+    def __init__(self, model: FunnelModel, lead: Lead) -> None:
+        super().__init__(model)
+        self.lead = lead
+        self.renewals = 0
+        model.schedule_event(self.renew, after=model.org.contract_days)
+
+    def churn_probability(self) -> float:
+        """Chance to churn at the coming renewal."""
+        b = self.model.behaviour
+        p = b.churn_base * (0.5 + (1.0 - self.lead.fit))
+        if self.lead.mismatch:
+            p *= 1.0 + b.mismatch_churn_uplift
+        return min(1.0, p)
+
+    def renew(self) -> None:
+        """Decide at the contract's end: renew for another term or churn."""
+        model = self.model
+        u = self.lead.u_churn if self.renewals == 0 else model.rngs["customers"].random()
+        churned = u < self.churn_probability()
+        model.kpis.on_renewal_decision(churned)
+        if churned:
+            model.churn(self)
+        else:
+            self.renewals += 1
+            model.schedule_event(self.renew, after=model.org.contract_days)
+
+
+class Marketer(mesa.Agent):
+    """Runs campaigns, scores and nurtures leads, and hands the ready ones to sales.
+
+    Its score is a noisy, possibly mis-weighted view of fit and intent (its ``definition``).
+    Leads scoring at or above its threshold are handed over; the rest are nurtured while it
+    has capacity (nurturing raises intent and deal size) and dropped otherwise. Its goal
+    moves the threshold at each review (see ``ThresholdPolicy``).
+    """
+
+    def __init__(self, model: FunnelModel, definition: LeadDefinition) -> None:
+        super().__init__(model)
+        b = model.behaviour
+        self.definition = definition
+        self.threshold = b.handoff_threshold
+        self.goal = Goal.mql_volume
+        self.target_ignored_share = 0.2  # used under a revenue goal (shared_goals sets both)
+        self.min_mql_sql_rate = 0.1
+        self.capacity = model.org.nurture_capacity_per_marketer
+        self.nurturing = 0
+        self.touch_due: dict[int, list[Lead]] = {}
+        self.period_leads = 0
+        self.period_mqls = 0
+
+    def score(self, lead: Lead, day: int) -> float:
+        """Marketing's score of ``lead`` today."""
+        return self.definition.score(lead.fit, lead.intent_at(day), lead.z_score)
+
+    def receive(self, lead: Lead) -> None:
+        """Take a new (or recycled) lead: hand it over, nurture it, or drop it."""
+        lead.marketer = self
+        self.period_leads += 1
+        day = self.model.day
+        if self.score(lead, day) >= self.threshold:
+            self.model.submit_for_handoff(lead)
+        elif self.nurturing < self.capacity:
+            self.nurturing += 1
+            lead.nurtured = True
+            lead.nurture_until = day + self.model.behaviour.nurture_max_days
+            self.touch_due.setdefault(day + self.model.behaviour.nurture_touch_days, []).append(
+                lead
+            )
+        else:
+            self.model.close(lead, Stage.DROPPED)
+
+    def nurture(self) -> None:
+        """Touch the leads due today; hand over those now ready, drop those out of time."""
+        model = self.model
+        day = model.day
+        due = self.touch_due.pop(day, None)
+        if not due:
+            return
+        b = model.behaviour
+        next_day = day + b.nurture_touch_days
+        later = self.touch_due.setdefault(next_day, [])
+        for lead in due:
+            if lead.stage is not Stage.LEAD or lead.nurture_until < 0:
+                continue  # left nurture meanwhile (e.g. handed over)
+            lead.touch(day, b.nurture_intent_gain)
+            lead.value *= 1.0 + b.nurture_value_gain
+            if self.score(lead, day) >= self.threshold:
+                self.release(lead)
+                model.submit_for_handoff(lead)
+            elif day >= lead.nurture_until:
+                self.release(lead)
+                model.close(lead, Stage.DROPPED)
+            else:
+                later.append(lead)
+        if not later:
+            del self.touch_due[next_day]
+
+    def release(self, lead: Lead) -> None:
+        """Free the nurture slot ``lead`` held."""
+        if lead.nurture_until >= 0:
+            lead.nurture_until = -1
+            self.nurturing -= 1
+
+    def learn(self, rate: float) -> None:
+        """Outcome feedback: move the score towards the shared definition and cut its noise."""
+        b = self.model.behaviour
+        d = self.definition
+        self.definition = LeadDefinition(
+            fit_weight=d.fit_weight + rate * (b.shared_fit_weight - d.fit_weight),
+            noise=max(min(b.min_score_noise, d.noise), d.noise * (1.0 - rate)),
+        )
+
+    def review(self) -> None:
+        """End of a review period: move the threshold as the goal asks, reset counters."""
+        self.threshold = self.model.threshold_policy.update(self)
+        self.period_leads = 0
+        self.period_mqls = 0
+
+
+class SalesRep(mesa.Agent):
+    """A rep with limited hours, split each day in a fixed order of priority.
+
+    Admin first (reps spend well under half their time selling, CSO Insights), then the
+    open opportunities and leads in qualification (selling time), then a reserve for its own
+    prospecting (reps are credited for deals they source), then follow-up of handed leads up
+    to its spare capacity, chosen by the follow-up policy; any hours left go to prospecting
+    too. A rep discounts marketing's leads by its trust in them, and by an incentive weight
+    when it is not credited for marketing-sourced deals.
+    """
+
+    def __init__(
+        self, model: FunnelModel, index: int, view: LeadDefinition, accept: LeadDefinition
+    ) -> None:
+        super().__init__(model)
+        b = model.behaviour
+        self.index = index
+        self.view = view  # pre-contact view of a handed lead
+        self.accept_definition = accept  # post-contact judgement (sales' lead definition)
+        self.hours = model.org.rep_hours_per_day
+        self.admin_share = b.rep_admin_share
+        self.reserve_share = b.prospect_reserve_share
+        self.credit_weight = b.marketing_credit_discount
+        self.trust = b.rep_initial_trust
+        self.queue: list[Lead] = []
+        self.qualifying: set[Lead] = set()
+        self.opportunities: set[Lead] = set()
+        self.coverage_integral = 0.0
+        self.search_hours = 0.0
+        self.spare_follow_ups = 1  # yesterday's spare follow-up slots, for routing
+        self.period_mql_followed = 0
+        self.period_mql_outcomes = 0
+        self.period_mql_sqls = 0
+
+    def perceived(self, lead: Lead) -> float:
+        """How much the rep thinks a handed lead is worth working."""
+        if lead.source == MARKETING:
+            return lead.rep_view * self.trust * self.credit_weight
+        return lead.rep_view
+
+    def assign(self, lead: Lead) -> None:
+        """Put a handed lead in this rep's queue, with the rep's first look at it."""
+        lead.rep = self
+        # In a combined funnel the rep sees marketing's (shared) score itself; otherwise its
+        # own view, with its own measurement error.
+        z = lead.z_score if self.model.rep_sees_marketing_score else lead.z_rep
+        lead.rep_view = max(0.0, self.view.score(lead.fit, lead.intent_at(self.model.day), z))
+        self.queue.append(lead)
+
+    def capacity_today(self) -> tuple[float, float]:
+        """Return (selling hours given, follow-up hours available) for today."""
+        b = self.model.behaviour
+        available = self.hours * (1.0 - self.admin_share)
+        need = (
+            len(self.opportunities) * b.opportunity_hours_per_day
+            + len(self.qualifying) * b.qualify_hours_per_day
+        )
+        selling = min(available, need)
+        self.coverage_integral += selling / need if need > 0 else 1.0
+        spare = available - selling
+        follow_up = max(0.0, spare - self.reserve_share * self.hours)
+        return selling, follow_up
+
+    def work(self) -> None:
+        """One business day of work."""
+        model = self.model
+        b = model.behaviour
+        day = model.day
+        selling, follow_up_hours = self.capacity_today()
+        self.expire_queue(day)
+        n_slots = int(follow_up_hours / b.follow_up_hours + 1e-9)
+        chosen = model.follow_up_policy.choose(self, self.queue, n_slots)
+        if chosen:
+            picked = set(chosen)
+            self.queue = [lead for lead in self.queue if lead not in picked]
+            for lead in chosen:
+                self.follow_up(lead)
+        self.spare_follow_ups = n_slots - len(chosen)
+        used = len(chosen) * b.follow_up_hours
+        prospecting = self.hours * (1.0 - self.admin_share) - selling - used
+        model.kpis.on_rep_day(self.hours, self.hours * self.admin_share, selling, used, prospecting)
+        self.prospect(prospecting)
+
+    def expire_queue(self, day: int) -> None:
+        """Leads waiting longer than the expiry count as ignored (never worked)."""
+        expiry = self.model.behaviour.mql_expiry_days
+        if self.queue and day - self.queue[0].mql_day >= expiry:
+            keep = []
+            for lead in self.queue:
+                if day - lead.mql_day >= expiry:
+                    self.model.ignore(lead)
+                else:
+                    keep.append(lead)
+            self.queue = keep
+
+    def follow_up(self, lead: Lead) -> None:
+        """First contact with a handed lead: reach it, judge it, accept or reject it.
+
+        The chance to reach and engage a lead decays steeply with the wait since it raised
+        its hand (Oldroyd et al., HBR 2011: an hour matters, a day costs most of it).
+        """
+        model = self.model
+        b = model.behaviour
+        day = model.day
+        delay = day - lead.ready_day
+        p_reach = b.contact_rate * (
+            b.decay_floor + (1.0 - b.decay_floor) * math.exp(-b.decay_rate_per_day * delay)
+        )
+        model.kpis.on_follow_up(lead, delay)
+        if lead.source == MARKETING:
+            self.period_mql_followed += 1
+        lead.followed_day = day
+        if lead.u_contact < p_reach and self.accepts(lead):
+            model.accept(lead)
+        else:
+            if lead.source == MARKETING:
+                self.period_mql_outcomes += 1
+            model.reject(lead, Stage.REJECTED)
+
+    def accepts(self, lead: Lead) -> bool:
+        """The rep's judgement after contact, by sales' lead definition."""
+        d = self.accept_definition
+        judged = (
+            d.fit_weight * lead.fit
+            + (1.0 - d.fit_weight) * lead.intent_at(self.model.day)
+            + self.model.behaviour.accept_noise * lead.z_rep
+        )
+        return judged >= self.model.behaviour.accept_bar
+
+    def prospect(self, hours: float) -> None:
+        """Spend ``hours`` prospecting; each lead found is contacted and judged at once."""
+        if hours <= 0:
+            return
+        model = self.model
+        rate = model.behaviour.prospect_leads_per_hour
+        found = int(model.rngs["sales"].poisson(hours * rate)) if rate > 0 else 0
+        self.search_hours += hours
+        for _ in range(found):
+            lead = model.create_prospect(self)
+            lead.search_hours = self.search_hours / found
+            lead.rep = self
+            lead.followed_day = model.day
+            if self.accepts(lead):
+                model.accept(lead)
+            else:
+                model.kpis.on_prospect_resolved(lead, productive=False)
+                model.close(lead, Stage.REJECTED)
+        if found:
+            self.search_hours = 0.0
+
+    def review(self) -> None:
+        """End of a review period: update trust in marketing's leads from what they became."""
+        b = self.model.behaviour
+        if self.period_mql_outcomes > 0:
+            observed = self.period_mql_sqls / self.period_mql_outcomes
+            signal = min(1.0, observed / b.trusted_mql_sql_rate)
+            self.trust += b.trust_learning_rate * (signal - self.trust)
+        self.period_mql_followed = 0
+        self.period_mql_outcomes = 0
+        self.period_mql_sqls = 0
+
+
+class Liaison(mesa.Agent):
+    """Spans marketing and sales (the ``liaison`` tactic), with limited hours a day.
+
+    Routes each handed lead to the rep with the most spare follow-up capacity, escalates
+    leads waiting past the follow-up SLA to a rep with room (reps work escalated leads
+    first), recycles rejected and disqualified leads to nurture instead of dropping them,
+    and carries outcomes back to marketing so its scoring improves.
+    """
+
+    def __init__(self, model: FunnelModel, hours: float) -> None:
+        super().__init__(model)
+        self.hours_per_day = hours
+        self.hours_left = hours
+
+    def spend(self, hours: float) -> bool:
+        """Spend ``hours`` if the day still has them."""
+        if self.hours_left + 1e-9 >= hours:
+            self.hours_left -= hours
+            return True
+        return False
+
+    def start_day(self) -> None:
+        """A new day's hours."""
+        self.hours_left = self.hours_per_day

@@ -1,0 +1,158 @@
+"""The bridge between Hydra's ``conf/`` and the typed ``SimConfig``.
+
+Registers the dataclass schemas in Hydra's ConfigStore (so a misspelt key or a wrong type
+fails at compose time), composes configs from Python (``load_config``), expands sweep
+overrides so that every job of a sweep can be validated before any starts, and turns
+Hydra's exceptions into one-line ``ConfigError`` messages. The model never imports this
+module: Hydra stays at the edge.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.params import (
+    BehaviourParams,
+    ConfigError,
+    OrgParams,
+    ScenarioParams,
+    SimConfig,
+    build_config,
+)
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+MAX_VALIDATED_JOBS = 5000  # sweeps larger than this are validated job by job as they run
+
+
+def register_schemas() -> None:
+    """Register ``SimConfig`` as ``base_config``, the first entry of ``conf/config.yaml``."""
+    ConfigStore.instance().store(name="base_config", node=SimConfig)
+
+
+register_schemas()
+
+
+def to_sim_config(cfg: DictConfig) -> SimConfig:
+    """Turn a composed Hydra config into a validated ``SimConfig``."""
+    try:
+        data: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(clean_message(exc)) from None
+    data.pop("hydra", None)
+    return build_config(data)
+
+
+def load_config(overrides: list[str] | None = None, config_name: str = "config") -> SimConfig:
+    """Compose ``conf/<config_name>.yaml`` with ``overrides`` and validate it.
+
+    Raises:
+        ConfigError: with one clear line naming the key, the value and what is allowed.
+    """
+    return to_sim_config(compose_raw(overrides or [], config_name))
+
+
+def compose_raw(overrides: list[str], config_name: str = "config") -> DictConfig:
+    """Compose without validating ranges (Hydra's own key and type checks still apply)."""
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return compose(config_name=config_name, overrides=list(overrides))
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(clean_message(exc)) from None
+
+
+def expand_sweep(overrides: list[str]) -> list[list[str]]:
+    """Expand sweep overrides (``seed=1,2,3``, ``scenario=glob(*)``, ``range(...)``) into jobs."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    loader = ConfigLoaderImpl(config_search_path=create_config_search_path(str(CONF_DIR)))
+    try:
+        parsed = OverridesParser.create(config_loader=loader).parse_overrides(list(overrides))
+        return BasicSweeper.split_arguments(parsed, None)[0]
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(clean_message(exc)) from None
+
+
+def validate_overrides(overrides: list[str], multirun: bool, config_name: str = "config") -> int:
+    """Compose and validate every job the command line asks for; return how many there are.
+
+    Raises:
+        ConfigError: for the first invalid job, naming its overrides.
+    """
+    jobs = expand_sweep(overrides) if multirun else [list(overrides)]
+    for job in jobs[:MAX_VALIDATED_JOBS]:
+        try:
+            load_config(job, config_name)
+        except ConfigError as exc:
+            where = f" (in sweep job: {' '.join(job)})" if multirun and len(jobs) > 1 else ""
+            raise ConfigError(f"{exc}{where}") from None
+    return len(jobs)
+
+
+_GROUP_MISSING = re.compile(r"Could not find '([\w/]+)/([^']+)'")
+_OVERRIDE = re.compile(r"override '?([^'\s]+?)'?\.?$")
+_FULL_KEY = re.compile(r"full_key: (\S+)")
+_SCHEMAS = {
+    "OrgParams": OrgParams,
+    "BehaviourParams": BehaviourParams,
+    "SimConfig": SimConfig,
+    "ScenarioParams": ScenarioParams,
+}
+
+
+def clean_message(exc: BaseException) -> str:
+    """One readable line from a Hydra/OmegaConf exception: the key, the value, what is allowed."""
+    text = str(exc).strip()
+    missing = _GROUP_MISSING.search(text)
+    if missing:
+        group, name = missing.groups()
+        options = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+        return f"{group}={name}: no such {group}; choose one of: {', '.join(options)}"
+    head = text.splitlines()[0] if text else type(exc).__name__
+    cause = str(exc.__cause__ or "").strip()
+    detail = cause.splitlines()[0].strip() if cause else ""
+    match = _OVERRIDE.search(head)
+    override = match.group(1) if match else ""
+    key = override.split("=", 1)[0].lstrip("+~")
+    if key.startswith("scenario.tactics.") and "not in struct" in detail:
+        tactic = key.split(".")[2]
+        if detail.startswith(f"Key '{tactic}'"):
+            return (
+                f"{key}: the chosen scenario has no '{tactic}' tactic; pick a scenario that "
+                f"has it, or add it with +tactic@scenario.tactics.{tactic}={tactic}"
+            )
+        from sim.tactics import tactic_class
+
+        try:
+            names = ", ".join(f.name for f in dataclasses.fields(tactic_class(tactic)))
+        except ConfigError:
+            names = "(unknown tactic)"
+        return f"{key}: unknown parameter of tactic '{tactic}'; allowed keys are {names}"
+    if type(exc).__name__ == "OverrideParseException":
+        return f"cannot parse the command-line override: {head}"
+    if detail.startswith("Key '") and " not in " in detail:
+        full_key = _FULL_KEY.search(cause)
+        full_key = full_key.group(1) if full_key else key
+        schema = _SCHEMAS.get(detail.rsplit("'", 2)[-2]) if detail.endswith("'") else None
+        allowed = (
+            f"; allowed keys are {', '.join(f.name for f in dataclasses.fields(schema))}"
+            if schema
+            else ""
+        )
+        return f"{full_key}: unknown key{allowed}"
+    if detail:
+        return f"{override or key}: {detail}" if (override or key) else detail
+    return head

@@ -1,0 +1,477 @@
+"""FunnelModel: B2B marketing and sales teams moving leads through their funnels.
+
+Time: one step is one business day; ``model.day`` is the current day (1 on the first step).
+A run lasts ``days`` business days; the first ``warmup_days`` fill the pipeline and are left
+out of the reported KPIs. Runs end at a horizon (``run_for``), not on ``model.running``.
+
+The order of a day, written out in ``step()``:
+
+1. tactics start the day (a liaison's hours are renewed);
+2. the market delivers inbound leads (a Poisson flow), drawn with all their attributes from
+   the ``market`` stream; each goes to a marketer, who scores it and hands it over, nurtures
+   it or drops it;
+3. marketers touch the nurtured leads due today (intent and deal size rise; ready leads are
+   handed over, leads out of time are dropped);
+4. tactics do their daily work (the validation gate releases checked leads, the liaison
+   escalates leads past the follow-up SLA);
+5. reps work: opportunities and qualification first, then follow-ups, then prospecting;
+6. scheduled events due today run, in the order they were scheduled: qualifications end,
+   opportunities close, contracts come up for renewal;
+7. ``end_of_day`` (a low-priority recurring event): at the end of a review period marketers
+   move their thresholds and reps update their trust; then the day's KPIs are collected.
+
+A closed lead leaves the model (``agent.remove()``) and lives on only as a row in the journey
+log, so memory holds the open pipeline, the active customers and the counters.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.time import Priority, Schedule
+
+from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep
+from sim.funnel import OPEN_STAGES, LeadDefinition, Stage, StageLedger
+from sim.metrics import Kpis
+from sim.params import BUSINESS_DAYS_PER_YEAR, Funnel, SimConfig, build_config
+from sim.policies import FollowUpPolicy, ThresholdPolicy
+from sim.rng import streams
+from sim.tactics import Tactic, make_tactic
+
+JOURNEY_COLUMNS = (
+    "lead_id",
+    "source",
+    "fit",
+    "intent",
+    "value",
+    "nurtured",
+    "recycled",
+    "handoffs",
+    "created_day",
+    "mql_day",
+    "followed_day",
+    "sal_day",
+    "sql_day",
+    "closed_day",
+    "churn_day",
+    "outcome",
+    "rep",
+    "mismatch",
+)
+
+
+class FunnelModel(mesa.Model):
+    """The funnel alignment model.
+
+    Args:
+        config: a ``SimConfig``, or a nested mapping shaped like the Hydra config. Optional:
+            every parameter has a default, so ``FunnelModel()`` runs the default organisation.
+        rng: the run's seed (Mesa's keyword; ``mesa.batch_run`` passes it). Overrides
+            ``seed`` in ``config``. Must be a whole number: every random stream is derived
+            from it by name.
+        follow_up_policy: the reps' follow-up rule (default ``FollowUpPolicy()``).
+        threshold_policy: the marketers' threshold rule (default ``ThresholdPolicy()``).
+        **params: flat overrides by parameter name (``n_reps=10``, ``funnel="combined"``,
+            ``tactics=["liaison"]``, ``days=250``).
+
+    Raises:
+        ConfigError: on an unknown parameter or a value out of range.
+    """
+
+    business_days_per_year = BUSINESS_DAYS_PER_YEAR
+
+    def __init__(
+        self,
+        config: SimConfig | dict[str, Any] | None = None,
+        *,
+        rng: int | None = None,
+        follow_up_policy: FollowUpPolicy | None = None,
+        threshold_policy: ThresholdPolicy | None = None,
+        **params: Any,
+    ) -> None:
+        if rng is not None:
+            if isinstance(rng, bool) or not isinstance(rng, int | np.integer):
+                raise TypeError("rng must be a whole-number seed: every stream is derived from it")
+            params["seed"] = int(rng)
+        cfg = build_config(config, **params)
+        super().__init__(rng=cfg.seed)
+        self.config = cfg
+        self.org = cfg.org
+        self.behaviour = b = cfg.behaviour
+        self.rngs = streams(cfg.seed)
+        self.follow_up_policy = follow_up_policy or FollowUpPolicy()
+        self.threshold_policy = threshold_policy or ThresholdPolicy()
+        self.ledger = StageLedger()
+        self.kpis = Kpis(self)
+        self.record_journeys = cfg.record_journeys
+        self.journeys: list[tuple] = []
+        self._inbound_count = 0
+
+        # Mechanism settings that tactics may change in their setup().
+        self.mismatch_probability = b.mismatch_prob
+        self.opportunity_decay_factor = 1.0  # intent decay of open deals (air cover lowers it)
+        self.win_context_factor = 1.0  # how well reps can tailor the pitch
+
+        # The funnel definition: who judges leads by which score.
+        combined = cfg.scenario.funnel is Funnel.combined
+        if combined:
+            shared = LeadDefinition(b.shared_fit_weight, b.shared_score_noise)
+            marketing_def, rep_view, rep_accept = shared, shared, shared
+            self.mismatch_probability *= 1.0 - b.combined_mismatch_reduction
+        else:
+            marketing_def = LeadDefinition(b.marketing_fit_weight, b.marketing_score_noise)
+            rep_view = LeadDefinition(1.0, b.rep_view_noise)
+            rep_accept = LeadDefinition(1.0, 0.0)
+        self.rep_sees_marketing_score = combined
+        self.marketers = Marketer.create_agents(self, self.org.n_marketers, marketing_def)
+        self.reps = SalesRep.create_agents(
+            self, self.org.n_reps, list(range(self.org.n_reps)), rep_view, rep_accept
+        )
+        self._marketer_list: list[Marketer] = list(self.marketers)
+        self._rep_list: list[SalesRep] = list(self.reps)
+
+        self.tactics: list[Tactic] = [
+            make_tactic(name, spec) for name, spec in cfg.scenario.tactics.items()
+        ]
+        for tactic in self.tactics:
+            tactic.setup(self)
+        # Only tactics that override a hook are called for it (no-op calls off the hot path).
+        self._hooks = {
+            hook: [t for t in self.tactics if getattr(type(t), hook) is not getattr(Tactic, hook)]
+            for hook in (
+                "start_day",
+                "intercept_handoff",
+                "route",
+                "on_day",
+                "on_rejected",
+                "on_outcome",
+                "on_period_end",
+            )
+        }
+
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        # Low priority: runs each day after step() (high) and the day's events (default).
+        self.schedule_recurring(
+            self.end_of_day, Schedule(interval=1.0, start=1.0), priority=Priority.LOW
+        )
+
+    # --- time -----------------------------------------------------------------------------
+    @property
+    def day(self) -> int:
+        """The current business day (0 before the first step)."""
+        return int(self.time)
+
+    def step(self) -> None:
+        """One business day, in the order given in the module docstring."""
+        day = self.day
+        self.kpis.measuring = day > self.config.warmup_days
+        self.kpis.reset_day()
+        for tactic in self._hooks["start_day"]:
+            tactic.start_day(self)
+        self.arrive_inbound()
+        for marketer in self._marketer_list:
+            marketer.nurture()
+        for tactic in self._hooks["on_day"]:
+            tactic.on_day(self)
+        for rep in self._rep_list:
+            rep.work()
+
+    def end_of_day(self) -> None:
+        """After the day's scheduled events: reviews at a period's end, then data collection."""
+        if self.day % self.behaviour.review_period_days == 0:
+            for marketer in self._marketer_list:
+                marketer.review()
+            for rep in self._rep_list:
+                rep.review()
+            for tactic in self._hooks["on_period_end"]:
+                tactic.on_period_end(self)
+            self.kpis.reset_period()
+        self.datacollector.collect(self)
+        if self.day >= self.config.days:
+            self.running = False  # for drivers that loop on it (mesa.batch_run); run() does not
+
+    def run(self, days: int | None = None) -> None:
+        """Run to the horizon (``config.days``, or ``days`` more days)."""
+        self.run_for(self.config.days - self.day if days is None else days)
+
+    # --- lead creation --------------------------------------------------------------------
+    def arrive_inbound(self) -> None:
+        """The market delivers today's inbound leads, all drawn in one batch.
+
+        Every draw here comes from the ``market`` and ``churn`` streams, in amounts that
+        depend only on the org and the day, so every scenario sees the same leads.
+        """
+        b, org = self.behaviour, self.org
+        market = self.rngs["market"]
+        n = int(market.poisson(org.inbound_leads_per_day))
+        if n == 0:
+            return
+        fit = market.beta(b.lead_fit_alpha, b.lead_fit_beta, n)
+        intent = market.beta(b.lead_intent_alpha, b.lead_intent_beta, n)
+        value = self._deal_values(market, n)
+        territory = market.integers(0, 2**31 - 1, n)
+        z = market.standard_normal((n, 4))
+        u = np.empty((n, 5))
+        u[:, :4] = market.random((n, 4))
+        u[:, 4] = self.rngs["churn"].random(n)
+        marketers = self._marketer_list
+        n_m = len(marketers)
+        for i in range(n):
+            lead = Lead(
+                self,
+                MARKETING,
+                float(fit[i]),
+                float(intent[i]),
+                float(value[i]),
+                int(territory[i]),
+                tuple(z[i].tolist()),
+                tuple(u[i].tolist()),
+            )
+            self.ledger.enter(Stage.LEAD)
+            self.kpis.on_created(lead, inbound=True)
+            marketer = marketers[self._inbound_count % n_m]
+            self._inbound_count += 1
+            marketer.receive(lead)
+
+    def _deal_values(self, gen: np.random.Generator, n: int | None) -> Any:
+        """Deal values: lognormal with mean ``deal_value_mean``."""
+        sigma = self.org.deal_value_sigma
+        mu = math.log(self.org.deal_value_mean) - 0.5 * sigma**2
+        return gen.lognormal(mu, sigma, n)
+
+    def create_prospect(self, rep: SalesRep) -> Lead:
+        """A lead a rep found by prospecting, drawn from the ``prospects`` stream."""
+        b = self.behaviour
+        g = self.rngs["prospects"]
+        fit = float(g.beta(b.prospect_fit_alpha, b.prospect_fit_beta))
+        intent = float(g.beta(b.prospect_intent_alpha, b.prospect_intent_beta))
+        value = float(self._deal_values(g, None))
+        z = tuple(g.standard_normal(4).tolist())
+        u = tuple(g.random(5).tolist())
+        lead = Lead(self, REP, fit, intent, value, rep.index, z, u)
+        lead.ready_day = self.day
+        self.ledger.enter(Stage.LEAD)
+        self.kpis.on_created(lead, inbound=False)
+        return lead
+
+    # --- stage transitions ----------------------------------------------------------------
+    def move(self, lead: Lead, stage: Stage) -> None:
+        """Move an open lead to another stage."""
+        self.ledger.move(lead.stage, stage)
+        lead.stage = stage
+
+    def close(self, lead: Lead, stage: Stage) -> None:
+        """Close a lead in a final stage: it leaves the model and becomes a journey row."""
+        if lead.marketer is not None:
+            lead.marketer.release(lead)
+        if stage is Stage.DROPPED:
+            self.kpis.add("leads_dropped")
+        elif stage in (Stage.LOST, Stage.NO_DECISION):
+            self.kpis.on_closed_deal(lead, stage)
+        self.move(lead, stage)
+        lead.closed_day = self.day
+        if stage in (Stage.LOST, Stage.NO_DECISION):
+            for tactic in self._hooks["on_outcome"]:
+                tactic.on_outcome(self, lead, stage)
+        self._log(lead)
+        lead.remove()
+
+    def submit_for_handoff(self, lead: Lead) -> None:
+        """Marketing judges a lead ready for sales; tactics may intercept it first."""
+        lead.ready_day = self.day
+        for tactic in self._hooks["intercept_handoff"]:
+            if tactic.intercept_handoff(self, lead):
+                return
+        self.hand_off(lead)
+
+    def hand_off(self, lead: Lead) -> None:
+        """Hand a lead to sales as an MQL, routed by a tactic or by territory."""
+        self.move(lead, Stage.MQL)
+        lead.mql_day = self.day
+        lead.handoffs += 1
+        lead.escalated = False
+        if lead.marketer is not None:
+            lead.marketer.period_mqls += 1
+        self.kpis.on_handoff(first=lead.handoffs == 1)
+        rep = None
+        for tactic in self._hooks["route"]:
+            rep = tactic.route(self, lead)
+            if rep is not None:
+                break
+        if rep is None:
+            rep = self._rep_list[lead.territory % len(self._rep_list)]
+        rep.assign(lead)
+
+    def ignore(self, lead: Lead) -> None:
+        """A handed lead expired in a rep's queue without a follow-up."""
+        self.kpis.on_ignored()
+        self.close(lead, Stage.IGNORED)
+
+    def accept(self, lead: Lead) -> None:
+        """A rep accepts a lead (SAL) and starts qualifying it."""
+        self.move(lead, Stage.SAL)
+        if lead.sal_day < 0:
+            self.kpis.on_accepted(lead)
+        lead.sal_day = self.day
+        lead.rep.qualifying.add(lead)
+        self.schedule_event(lead.finish_qualification, after=self.behaviour.qualify_days)
+
+    def reject(self, lead: Lead, stage: Stage) -> None:
+        """Sales did not accept (``REJECTED``) or qualify (``DISQUALIFIED``) a lead."""
+        if stage is Stage.DISQUALIFIED:
+            for tactic in self._hooks["on_outcome"]:
+                tactic.on_outcome(self, lead, stage)
+        if lead.source == MARKETING:
+            for tactic in self._hooks["on_rejected"]:
+                if tactic.on_rejected(self, lead):
+                    return
+        self.close(lead, stage)
+
+    def recycle(self, lead: Lead) -> bool:
+        """Send a lead sales turned down back to marketing's nurture; False if no room."""
+        marketer = lead.marketer
+        if marketer is None or marketer.nurturing >= marketer.capacity:
+            return False
+        self.move(lead, Stage.LEAD)
+        lead.recycled += 1
+        lead.rep = None
+        self.kpis.add("leads_recycled")
+        day = self.day
+        marketer.nurturing += 1
+        lead.nurtured = True
+        lead.nurture_until = day + self.behaviour.nurture_max_days
+        marketer.touch_due.setdefault(day + self.behaviour.nurture_touch_days, []).append(lead)
+        return True
+
+    def open_opportunity(self, lead: Lead) -> None:
+        """A qualified lead becomes an opportunity that closes after a sales cycle."""
+        self.move(lead, Stage.SQL)
+        lead.sql_day = self.day
+        rep = lead.rep
+        rep.opportunities.add(lead)
+        lead.coverage_at_open = rep.coverage_integral
+        if lead.source == MARKETING:
+            lead.mismatch = lead.u_mismatch < self.mismatch_probability
+            rep.period_mql_outcomes += 1
+            rep.period_mql_sqls += 1
+        self.kpis.on_sql(lead)
+        for tactic in self._hooks["on_outcome"]:
+            tactic.on_outcome(self, lead, Stage.SQL)
+        cycle = self.org.opportunity_cycle_days * math.exp(0.4 * lead.z_cycle)
+        self.schedule_event(lead.close_opportunity, after=max(5, round(cycle)))
+
+    def win(self, lead: Lead) -> None:
+        """A won deal: revenue is booked and the account becomes a customer."""
+        self.kpis.on_closed_deal(lead, Stage.CUSTOMER)
+        self.move(lead, Stage.CUSTOMER)
+        lead.closed_day = self.day
+        for tactic in self._hooks["on_outcome"]:
+            tactic.on_outcome(self, lead, Stage.CUSTOMER)
+        lead.remove()  # the account lives on as a Customer agent
+        Customer(self, lead)
+
+    def churn(self, customer: Customer) -> None:
+        """A customer leaves at a renewal."""
+        lead = customer.lead
+        self.move(lead, Stage.CHURNED)
+        lead.churn_day = self.day
+        self._log(lead)
+        customer.remove()
+
+    # --- outputs --------------------------------------------------------------------------
+    def _log(self, lead: Lead) -> None:
+        if self.record_journeys:
+            self.journeys.append(
+                (
+                    lead.unique_id,
+                    lead.source,
+                    lead.fit,
+                    lead.intent0,
+                    lead.value,
+                    lead.nurtured,
+                    lead.recycled,
+                    lead.handoffs,
+                    lead.created_day,
+                    lead.mql_day,
+                    lead.followed_day,
+                    lead.sal_day,
+                    lead.sql_day,
+                    lead.closed_day,
+                    lead.churn_day,
+                    lead.stage.name.lower(),
+                    lead.rep.index if lead.rep is not None else -1,
+                    lead.mismatch,
+                )
+            )
+
+    def finish(self) -> None:
+        """Log the leads still open and the active customers (call once, at the end)."""
+        if not self.record_journeys:
+            return
+        for lead in self.agents_by_type.get(Lead, []):
+            self._log(lead)
+        for customer in self.agents_by_type.get(Customer, []):
+            self._log(customer.lead)
+
+    def open_lead_counts(self) -> dict[Stage, int]:
+        """Recount the open leads by stage from the agents themselves (for checks)."""
+        counts = dict.fromkeys(OPEN_STAGES, 0)
+        for lead in self.agents_by_type.get(Lead, []):
+            counts[lead.stage] += 1
+        return counts
+
+    # --- metrics the DataCollector names -----------------------------------------------------
+    @property
+    def leads_created_total(self) -> int:
+        """Leads created since the start of the run (all stages)."""
+        return self.ledger.created
+
+    @property
+    def rep_utilisation(self) -> float:
+        """Today's share of reps' non-admin hours spent on leads and opportunities."""
+        t = self.kpis.today
+        return t["rep_busy_hours"] / t["rep_available_hours"] if t["rep_available_hours"] else 0.0
+
+    @property
+    def handoff_threshold(self) -> float:
+        """Marketers' mean hand-off threshold."""
+        return float(np.mean([m.threshold for m in self._marketer_list]))
+
+    @property
+    def rep_trust(self) -> float:
+        """Reps' mean trust in marketing's leads."""
+        return float(np.mean([r.trust for r in self._rep_list])) if self._rep_list else math.nan
+
+    @property
+    def marketing_score_noise(self) -> float:
+        """Marketers' mean score noise (falls as outcome feedback teaches scoring)."""
+        return float(np.mean([m.definition.noise for m in self._marketer_list]))
+
+    def _reporters(self) -> dict[str, Any]:
+        reporters: dict[str, Any] = {"day": "day"}
+        for stage in Stage:
+            reporters[f"n_{stage.name.lower()}"] = partial(_stage_count, stage=stage)
+        for key in ("new_leads", "new_mqls", "follow_ups", "new_sqls", "new_wins", "revenue"):
+            reporters[key] = partial(_today, key=key)
+        for name in (
+            "leads_created_total",
+            "rep_utilisation",
+            "handoff_threshold",
+            "rep_trust",
+            "marketing_score_noise",
+        ):
+            reporters[name] = name
+        return reporters
+
+
+# Module-level functions (not lambdas) keep the model picklable for parallel launchers.
+def _stage_count(model: FunnelModel, stage: Stage) -> int:
+    return int(model.ledger.counts[stage])
+
+
+def _today(model: FunnelModel, key: str) -> float:
+    return model.kpis.today[key]

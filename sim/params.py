@@ -1,0 +1,489 @@
+"""Typed, validated parameters: the one place where every model parameter is defined.
+
+Each parameter is a dataclass field with its default, its unit and its allowed range in the
+field metadata. The same snake_case name is used in the YAML files under ``conf/``, in the
+model, in the docs and in the outputs. The dataclasses double as Hydra structured-config
+schemas (registered by ``sim.config``), so a misspelt key or a wrong type is caught when the
+config is composed; the ranges are checked here, in ``__post_init__``, so that a config built
+from Python (``FunnelModel(n_reps=-1)``) is refused exactly like one built from YAML.
+
+Sections:
+    ``OrgParams``: the organisation (team sizes, hours, lead volume, deal sizes, cycle length).
+    ``BehaviourParams``: how people and buyers behave; the free parameters calibration fits.
+    ``ScenarioParams``: the tactic switches (funnel definition and the enabled tactics).
+    ``SimConfig``: all of the above plus the run settings (seed, days, warm-up).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+BUSINESS_DAYS_PER_YEAR = 250  # one step is one business day
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, misspelt, of the wrong type or out of range.
+
+    The message names the key, the value and what is allowed; entry points print it without
+    a traceback.
+    """
+
+
+class Funnel(enum.Enum):
+    """How many lead definitions the organisation works with."""
+
+    separate = "separate"  # marketing and sales each qualify leads by their own definition
+    combined = "combined"  # one shared lead definition and score for both teams
+
+
+def param(
+    default: Any,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    unit: str = "",
+    doc: str = "",
+    lo_open: bool = False,
+) -> Any:
+    """Declare a parameter: its default, allowed closed range ``[lo, hi]``, unit and meaning.
+
+    ``lo_open`` makes the lower bound strict (``> lo``), for quantities such as hours per day
+    where zero would make the model meaningless.
+    """
+    return field(
+        default=default, metadata={"lo": lo, "hi": hi, "unit": unit, "doc": doc, "lo_open": lo_open}
+    )
+
+
+def _check_fields(obj: Any, prefix: str) -> None:
+    """Check every field of a parameter dataclass against its declared type and range."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        key = f"{prefix}{f.name}"
+        meta = f.metadata
+        typ = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        if typ == "bool":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{key} = {value!r}: must be true or false")
+            continue
+        if typ == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                    object.__setattr__(obj, f.name, value)
+                else:
+                    raise ConfigError(
+                        f"{key} = {value!r}: must be a whole number ({meta.get('doc', '')})"
+                    )
+        elif typ == "float":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"{key} = {value!r}: must be a number ({meta.get('doc', '')})")
+            value = float(value)
+            if not math.isfinite(value):
+                raise ConfigError(f"{key} = {value!r}: must be a finite number")
+            object.__setattr__(obj, f.name, value)
+        else:
+            continue
+        lo, hi = meta.get("lo"), meta.get("hi")
+        unit = f" {meta['unit']}" if meta.get("unit") else ""
+        allowed = _describe_range(lo, hi, meta.get("lo_open", False))
+        too_low = lo is not None and (value <= lo if meta.get("lo_open") else value < lo)
+        too_high = hi is not None and value > hi
+        if too_low or too_high:
+            raise ConfigError(f"{key} = {value!r}: must be {allowed}{unit} ({meta.get('doc', '')})")
+
+
+def _describe_range(lo: float | None, hi: float | None, lo_open: bool) -> str:
+    if lo is not None and hi is not None:
+        return f"in {'(' if lo_open else '['}{lo:g}, {hi:g}]"
+    if lo is not None:
+        return f"{'>' if lo_open else '>='} {lo:g}"
+    if hi is not None:
+        return f"<= {hi:g}"
+    return "any value"
+
+
+class _Validated:
+    """Mixin: validate ranges on construction. Subclasses set ``_prefix`` for messages."""
+
+    _prefix = ""
+
+    def __post_init__(self) -> None:
+        _check_fields(self, self._prefix)
+
+
+@dataclass
+class OrgParams(_Validated):
+    """An organisation profile: the numbers a strategy team knows about itself.
+
+    The defaults are the built-in mid-sized B2B organisation (``conf/org/default.yaml`` lists
+    the same values; a test keeps the two equal).
+    """
+
+    _prefix = "org."
+    name: str = "default"
+    n_marketers: int = param(
+        6, lo=1, unit="people", doc="marketers running campaigns and nurturing"
+    )
+    n_reps: int = param(12, lo=0, unit="people", doc="sales reps working leads and opportunities")
+    rep_hours_per_day: float = param(
+        8.0,
+        lo=0.0,
+        hi=24.0,
+        lo_open=True,
+        unit="hours/day",
+        doc="working hours of one rep per business day",
+    )
+    inbound_leads_per_day: float = param(
+        60.0, lo=0.0, unit="leads/day", doc="mean marketing-generated leads per business day"
+    )
+    nurture_capacity_per_marketer: int = param(
+        300, lo=0, unit="leads", doc="leads one marketer can keep in nurture programmes at once"
+    )
+    deal_value_mean: float = param(
+        30_000.0,
+        lo=0.0,
+        lo_open=True,
+        unit="currency/contract",
+        doc="mean first-year contract value of a won deal",
+    )
+    deal_value_sigma: float = param(
+        0.5, lo=0.0, hi=3.0, unit="log-sd", doc="spread of deal values (sd of the log value)"
+    )
+    opportunity_cycle_days: float = param(
+        40.0, lo=1.0, unit="business days", doc="median time from opportunity (SQL) to close"
+    )
+    contract_days: int = param(
+        BUSINESS_DAYS_PER_YEAR,
+        lo=1,
+        unit="business days",
+        doc="contract term; customers renew or churn at its end",
+    )
+
+
+@dataclass
+class BehaviourParams(_Validated):
+    """How buyers, marketers and reps behave; the free parameters that calibration fits.
+
+    Defaults are assumptions chosen to land the baseline near the published ranges in
+    ``calibration/stylized_facts.yaml``; the calibration issue replaces them with fitted values.
+    """
+
+    _prefix = "behaviour."
+    # --- buyers (the market) -------------------------------------------------------------
+    lead_fit_alpha: float = param(2.0, lo=0.0, lo_open=True, doc="Beta shape a of inbound fit")
+    lead_fit_beta: float = param(3.0, lo=0.0, lo_open=True, doc="Beta shape b of inbound fit")
+    lead_intent_alpha: float = param(
+        1.5, lo=0.0, lo_open=True, doc="Beta shape a of inbound intent at creation"
+    )
+    lead_intent_beta: float = param(
+        3.5, lo=0.0, lo_open=True, doc="Beta shape b of inbound intent at creation"
+    )
+    prospect_fit_alpha: float = param(
+        3.0, lo=0.0, lo_open=True, doc="Beta shape a of rep-prospected fit"
+    )
+    prospect_fit_beta: float = param(
+        3.0, lo=0.0, lo_open=True, doc="Beta shape b of rep-prospected fit"
+    )
+    prospect_intent_alpha: float = param(
+        1.0, lo=0.0, lo_open=True, doc="Beta shape a of rep-prospected intent"
+    )
+    prospect_intent_beta: float = param(
+        5.0, lo=0.0, lo_open=True, doc="Beta shape b of rep-prospected intent"
+    )
+    intent_decay_per_day: float = param(
+        0.01, lo=0.0, hi=1.0, unit="1/day", doc="daily relative decay of intent without contact"
+    )
+    # --- marketing ---------------------------------------------------------------------
+    marketing_fit_weight: float = param(
+        0.3, lo=0.0, hi=1.0, doc="weight of fit (vs engagement) in marketing's own score"
+    )
+    marketing_score_noise: float = param(
+        0.2, lo=0.0, unit="score sd", doc="noise of marketing's own score"
+    )
+    handoff_threshold: float = param(
+        0.45,
+        lo=0.0,
+        hi=1.0,
+        unit="score",
+        doc="initial marketing score at which a lead is handed over",
+    )
+    mql_quota_share: float = param(
+        0.35, lo=0.0, hi=1.0, doc="MQLs per new lead that a volume goal asks for"
+    )
+    threshold_step: float = param(
+        0.05,
+        lo=0.0,
+        hi=1.0,
+        unit="score/period",
+        doc="largest change of the hand-off threshold per review",
+    )
+    review_period_days: int = param(
+        20, lo=1, unit="business days", doc="how often goals are reviewed and trust updated"
+    )
+    nurture_touch_days: int = param(
+        5, lo=1, unit="business days", doc="interval between nurture touches of one lead"
+    )
+    nurture_intent_gain: float = param(
+        0.08, lo=0.0, hi=1.0, doc="share of the gap to full intent closed per touch"
+    )
+    nurture_value_gain: float = param(
+        0.01, lo=0.0, hi=1.0, doc="relative deal-value growth per nurture touch"
+    )
+    nurture_max_days: int = param(
+        120, lo=1, unit="business days", doc="nurture time after which an unready lead is dropped"
+    )
+    feedback_learning_rate: float = param(
+        0.002,
+        lo=0.0,
+        hi=1.0,
+        unit="1/outcome",
+        doc="score improvement per outcome fed back to marketing",
+    )
+    min_score_noise: float = param(
+        0.08, lo=0.0, unit="score sd", doc="noise floor that feedback cannot push the score below"
+    )
+    # --- the combined funnel's shared definition ----------------------------------------
+    shared_fit_weight: float = param(
+        0.6, lo=0.0, hi=1.0, doc="weight of fit in the shared (combined-funnel) score"
+    )
+    shared_score_noise: float = param(
+        0.15, lo=0.0, unit="score sd", doc="noise of the shared score"
+    )
+    combined_mismatch_reduction: float = param(
+        0.4, lo=0.0, hi=1.0, doc="share of promise/sale mismatches a shared definition removes"
+    )
+    # --- sales -------------------------------------------------------------------------
+    rep_admin_share: float = param(
+        0.3, lo=0.0, hi=1.0, doc="share of rep hours on admin and internal work"
+    )
+    follow_up_hours: float = param(
+        0.5,
+        lo=0.0,
+        lo_open=True,
+        unit="hours/lead",
+        doc="rep time for a first follow-up of a handed lead",
+    )
+    qualify_days: int = param(10, lo=1, unit="business days", doc="length of qualification (SAL)")
+    qualify_hours_per_day: float = param(
+        0.2, lo=0.0, unit="hours/lead/day", doc="rep time per lead in qualification per day"
+    )
+    opportunity_hours_per_day: float = param(
+        0.2, lo=0.0, unit="hours/opportunity/day", doc="rep time an open opportunity needs per day"
+    )
+    prospect_reserve_share: float = param(
+        0.22, lo=0.0, hi=1.0, doc="share of rep hours kept for own prospecting"
+    )
+    prospect_leads_per_hour: float = param(
+        0.3, lo=0.0, unit="leads/hour", doc="rep-prospected leads found per prospecting hour"
+    )
+    rep_view_noise: float = param(
+        0.2, lo=0.0, unit="score sd", doc="noise of a rep's own pre-contact view of a lead"
+    )
+    rep_initial_trust: float = param(
+        0.6, lo=0.0, hi=1.0, doc="reps' initial trust in marketing's leads"
+    )
+    trust_learning_rate: float = param(
+        0.2, lo=0.0, hi=1.0, unit="1/period", doc="weight of the latest period in a rep's trust"
+    )
+    trusted_mql_sql_rate: float = param(
+        0.3, lo=0.0, hi=1.0, lo_open=True, doc="MQL-to-SQL rate at which a rep fully trusts MQLs"
+    )
+    follow_up_bar: float = param(
+        0.2, lo=0.0, unit="score", doc="lowest perceived value a rep follows up"
+    )
+    marketing_credit_discount: float = param(
+        0.8, lo=0.0, hi=1.0, doc="weight reps give marketing leads they are not credited for"
+    )
+    mql_expiry_days: int = param(
+        10, lo=1, unit="business days", doc="wait after which an unworked MQL counts as ignored"
+    )
+    contact_rate: float = param(
+        0.8, lo=0.0, hi=1.0, doc="chance to reach a lead followed up immediately"
+    )
+    decay_rate_per_day: float = param(
+        1.5, lo=0.0, unit="1/day", doc="speed of lead decay with follow-up delay"
+    )
+    decay_floor: float = param(
+        0.1, lo=0.0, hi=1.0, doc="share of the contact chance left after long delays"
+    )
+    accept_bar: float = param(0.4, lo=0.0, unit="score", doc="rep's bar for accepting a lead")
+    accept_noise: float = param(
+        0.1, lo=0.0, unit="score sd", doc="noise of a rep's post-contact judgement"
+    )
+    sql_scale: float = param(2.5, lo=0.0, doc="SQL chance per unit of fit x intent")
+    win_base: float = param(0.45, lo=0.0, hi=1.0, doc="win chance of a perfect-fit, served deal")
+    no_decision_base: float = param(
+        0.5, lo=0.0, hi=1.0, doc="no-decision chance of a deal with no intent left"
+    )
+    mismatch_prob: float = param(
+        0.5, lo=0.0, hi=1.0, doc="chance a marketing-sourced deal is sold unlike promised"
+    )
+    mismatch_win_penalty: float = param(
+        0.25, lo=0.0, hi=1.0, doc="relative loss of win chance from a mismatch"
+    )
+    # --- customers ---------------------------------------------------------------------
+    churn_base: float = param(
+        0.12, lo=0.0, hi=1.0, doc="renewal churn chance of an average-fit, matched customer"
+    )
+    mismatch_churn_uplift: float = param(
+        2.0, lo=0.0, doc="relative churn increase from a promise/sale mismatch"
+    )
+
+
+@dataclass
+class ScenarioParams:
+    """A scenario: the funnel definition and the tactics switched on, with their parameters.
+
+    ``tactics`` maps a tactic name to its parameters; the name selects the class from
+    ``sim.tactics.REGISTRY`` unless the entry has a ``_target_`` naming a class elsewhere.
+    """
+
+    name: str = "baseline"
+    funnel: Funnel = Funnel.separate
+    tactics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SimConfig:
+    """Everything one run needs: organisation, behaviour, scenario and run settings."""
+
+    org: OrgParams = field(default_factory=OrgParams)
+    behaviour: BehaviourParams = field(default_factory=BehaviourParams)
+    scenario: ScenarioParams = field(default_factory=ScenarioParams)
+    seed: int = 0
+    days: int = 2 * BUSINESS_DAYS_PER_YEAR  # business days simulated
+    warmup_days: int = 125  # business days excluded from the reported KPIs
+    record_journeys: bool = False  # keep one row per lead (journeys.parquet)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"seed = {self.seed!r}: must be a whole number >= 0")
+        if isinstance(self.days, bool) or not isinstance(self.days, int) or self.days < 1:
+            raise ConfigError(f"days = {self.days!r}: must be a whole number >= 1 (business days)")
+        if (
+            isinstance(self.warmup_days, bool)
+            or not isinstance(self.warmup_days, int)
+            or not 0 <= self.warmup_days < self.days
+        ):
+            raise ConfigError(
+                f"warmup_days = {self.warmup_days!r}: must be a whole number in "
+                f"[0, days) = [0, {self.days}) so that some days are measured"
+            )
+        if not isinstance(self.record_journeys, bool):
+            raise ConfigError(f"record_journeys = {self.record_journeys!r}: must be true or false")
+        if self.org.n_reps == 0 and (self.org.inbound_leads_per_day > 0):
+            raise ConfigError(
+                "org.n_reps = 0: at least one rep is needed while "
+                f"org.inbound_leads_per_day = {self.org.inbound_leads_per_day:g} "
+                "sends leads to sales"
+            )
+
+
+SECTIONS: dict[str, type] = {"org": OrgParams, "behaviour": BehaviourParams}
+
+
+def leaf_names() -> dict[str, str]:
+    """Map each flat keyword accepted by ``FunnelModel`` to its section (``org``/``behaviour``)."""
+    names: dict[str, str] = {}
+    for section, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            if f.name != "name":
+                names[f.name] = section
+    return names
+
+
+def _build_section(cls: type, data: Any, key: str) -> Any:
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{key} = {data!r}: must be a mapping of parameters")
+    allowed = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{key}.{unknown[0]}: unknown parameter; allowed keys are {', '.join(sorted(allowed))}"
+        )
+    return cls(**data)
+
+
+def build_config(data: dict[str, Any] | SimConfig | None = None, **overrides: Any) -> SimConfig:
+    """Build a validated ``SimConfig`` from a nested mapping and flat keyword overrides.
+
+    ``data`` has the shape of the Hydra config (``org``, ``behaviour``, ``scenario``, ``seed``,
+    ...). ``overrides`` may use the flat names of organisation and behaviour parameters
+    (``n_reps=10``), the run settings, ``funnel`` and ``tactics``, so that the model can be
+    driven like any Mesa model (``mesa.batch_run``).
+
+    Raises:
+        ConfigError: on an unknown key, a wrong type or a value out of range.
+    """
+    if isinstance(data, SimConfig):
+        data = dataclasses.asdict(data)
+        data["scenario"]["funnel"] = data["scenario"]["funnel"].value
+    nested: dict[str, Any] = {
+        k: (dict(v) if isinstance(v, dict) else v) for k, v in (data or {}).items()
+    }
+    top_keys = {f.name for f in dataclasses.fields(SimConfig)}
+    unknown = sorted(set(nested) - top_keys)
+    if unknown:
+        raise ConfigError(
+            f"{unknown[0]}: unknown key; allowed top-level keys are {', '.join(sorted(top_keys))}"
+        )
+    leaves = leaf_names()
+    for key, value in overrides.items():
+        if key in leaves:
+            nested.setdefault(leaves[key], {})[key] = value
+        elif key in top_keys - {"org", "behaviour", "scenario"}:
+            nested[key] = value
+        elif key in {"funnel", "tactics", "scenario_name"}:
+            nested.setdefault("scenario", {})[key.removeprefix("scenario_")] = value
+        elif key == "org_name":
+            nested.setdefault("org", {})["name"] = value
+        else:
+            raise ConfigError(f"{key}: unknown parameter; see sim.params for the allowed names")
+    org = _build_section(OrgParams, nested.get("org", {}), "org")
+    behaviour = _build_section(BehaviourParams, nested.get("behaviour", {}), "behaviour")
+    scenario = _build_scenario(nested.get("scenario", {}))
+    run = {k: nested[k] for k in ("seed", "days", "warmup_days", "record_journeys") if k in nested}
+    return SimConfig(org=org, behaviour=behaviour, scenario=scenario, **run)
+
+
+def _build_scenario(data: Any) -> ScenarioParams:
+    if isinstance(data, ScenarioParams):
+        data = {"name": data.name, "funnel": data.funnel, "tactics": data.tactics}
+    if not isinstance(data, dict):
+        raise ConfigError(f"scenario = {data!r}: must be a mapping")
+    unknown = sorted(set(data) - {"name", "funnel", "tactics"})
+    if unknown:
+        raise ConfigError(
+            f"scenario.{unknown[0]}: unknown key; allowed keys are funnel, name, tactics"
+        )
+    funnel = data.get("funnel", Funnel.separate)
+    if not isinstance(funnel, Funnel):
+        try:
+            funnel = Funnel(str(funnel))
+        except ValueError:
+            raise ConfigError(
+                f"scenario.funnel = {funnel!r}: must be one of {', '.join(f.value for f in Funnel)}"
+            ) from None
+    tactics = data.get("tactics") or {}
+    if isinstance(tactics, list | tuple):
+        tactics = {name: {} for name in tactics}
+    if not isinstance(tactics, dict):
+        raise ConfigError(
+            f"scenario.tactics = {tactics!r}: must be a mapping of tactic name to "
+            "its parameters, or a list of tactic names"
+        )
+    # Importing here keeps params free of model code; tactics validate their own parameters.
+    from sim.tactics import make_tactic
+
+    checked = {}
+    for name, spec in tactics.items():
+        make_tactic(name, spec)  # raises ConfigError on an unknown tactic or parameter
+        checked[name] = dict(spec) if isinstance(spec, dict) else spec
+    return ScenarioParams(name=str(data.get("name", "custom")), funnel=funnel, tactics=checked)

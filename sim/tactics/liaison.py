@@ -1,0 +1,126 @@
+"""The liaison tactic: people who span marketing and sales.
+
+Mechanisms (each costs the liaison's hours, so capacity limits the effect): routing handed
+leads to the rep with the most spare follow-up capacity instead of by territory; escalating
+leads that wait past the follow-up SLA to a rep with a free slot (reps work escalated
+leads first); recycling leads sales turned down back to nurture instead of dropping them
+(at most ``max_recycles`` times per lead); carrying outcomes back to
+marketing, whose scoring improves with each one; and, by talking to both sides, fewer deals
+sold unlike what marketing promised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from sim.agents import MARKETING, Liaison
+from sim.funnel import Stage
+from sim.params import param
+from sim.tactics import Tactic
+
+if TYPE_CHECKING:
+    from sim.agents import Lead, SalesRep
+    from sim.model import FunnelModel
+
+
+@dataclass
+class LiaisonTactic(Tactic):
+    """One or more liaisons with limited hours (see the module docstring)."""
+
+    name: ClassVar[str] = "liaison"
+    n_liaisons: int = param(1, lo=0, unit="people", doc="number of liaisons")
+    hours_per_day: float = param(
+        8.0, lo=0.0, hi=24.0, unit="hours/day", doc="working hours of one liaison"
+    )
+    route_hours: float = param(0.05, lo=0.0, unit="hours/lead", doc="time to route one lead")
+    sla_days: int = param(
+        1, lo=0, unit="business days", doc="wait after hand-off at which a lead is escalated"
+    )
+    escalation_hours: float = param(0.1, lo=0.0, unit="hours/lead", doc="time to escalate one lead")
+    recycle_hours: float = param(
+        0.1, lo=0.0, unit="hours/lead", doc="time to recycle one turned-down lead to nurture"
+    )
+    max_recycles: int = param(
+        1, lo=0, unit="times/lead", doc="how often one lead may be recycled to nurture"
+    )
+    feedback_rate: float = param(
+        0.002,
+        lo=0.0,
+        hi=1.0,
+        unit="1/outcome",
+        doc="scoring improvement per outcome the liaison feeds back",
+    )
+    mismatch_reduction: float = param(
+        0.2, lo=0.0, hi=1.0, doc="share of promise/sale mismatches the liaison prevents"
+    )
+
+    def setup(self, model: FunnelModel) -> None:
+        """Create the liaison agents."""
+        self.liaisons = Liaison.create_agents(model, self.n_liaisons, self.hours_per_day)
+        self._list = list(self.liaisons)
+        model.mismatch_probability *= 1.0 - self.mismatch_reduction
+
+    def _spend(self, hours: float) -> bool:
+        return any(liaison.spend(hours) for liaison in self._list)
+
+    def start_day(self, model: FunnelModel) -> None:
+        """Renew each liaison's hours."""
+        for liaison in self._list:
+            liaison.start_day()
+
+    @staticmethod
+    def _roomiest(model: FunnelModel) -> SalesRep:
+        # The rep with the most spare follow-up slots net of its queue; ties go to the first.
+        return max(model._rep_list, key=lambda r: r.spare_follow_ups - len(r.queue))
+
+    def route(self, model: FunnelModel, lead: Lead) -> SalesRep | None:
+        """Route to the rep with the most room, if there is liaison time for it."""
+        if not self._spend(self.route_hours):
+            return None
+        return self._roomiest(model)
+
+    def on_day(self, model: FunnelModel) -> None:
+        """Enforce the follow-up SLA on leads waiting past it.
+
+        An escalated lead must be worked before any other (the reps' policy puts it first),
+        so the liaison escalates only into follow-up slots that went unused yesterday, moving
+        the lead to the rep with the most of them (or leaving it with its own rep if that is
+        the one). A liaison balances capacity and overrides triage; it cannot create time.
+        """
+        day = model.day
+        for rep in model._rep_list:
+            waiting = [
+                lead
+                for lead in rep.queue
+                if not lead.escalated and day - lead.mql_day >= self.sla_days
+            ]
+            for lead in waiting:
+                target = max(model._rep_list, key=_spare_slots)
+                if target.spare_follow_ups <= 0 or not self._spend(self.escalation_hours):
+                    return
+                model.kpis.add("sla_escalations")
+                target.spare_follow_ups -= 1
+                if target is not rep:
+                    rep.queue.remove(lead)
+                    target.assign(lead)
+                lead.escalated = True
+
+    def on_rejected(self, model: FunnelModel, lead: Lead) -> bool:
+        """Recycle a turned-down lead to nurture instead of dropping it."""
+        if (
+            lead.source != MARKETING
+            or lead.recycled >= self.max_recycles
+            or not self._spend(self.recycle_hours)
+        ):
+            return False
+        return model.recycle(lead)
+
+    def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:
+        """Carry the outcome of a marketing lead back to its marketer's scoring."""
+        if lead.source == MARKETING and lead.marketer is not None:
+            lead.marketer.learn(self.feedback_rate)
+
+
+def _spare_slots(rep: SalesRep) -> int:
+    return rep.spare_follow_ups

@@ -1,0 +1,51 @@
+"""The shared-goals tactic: marketing measured on revenue, reps credited for its deals.
+
+Mechanisms: marketers stop chasing an MQL quota and move their hand-off threshold with what
+sales can work (``Goal.revenue`` in ``ThresholdPolicy``); reps, now credited for marketing's
+deals, stop discounting those leads and keep less time back for their own prospecting; and
+marketing keeps nurturing accounts with open opportunities ("air cover"), so buyers' intent
+fades more slowly during the sales cycle and fewer deals end in no decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from sim.params import param
+from sim.policies import Goal
+from sim.tactics import Tactic
+
+if TYPE_CHECKING:
+    from sim.model import FunnelModel
+
+
+@dataclass
+class SharedGoals(Tactic):
+    """Shared revenue goals for both teams (see the module docstring)."""
+
+    name: ClassVar[str] = "shared_goals"
+    prospect_reserve_share: float = param(
+        0.15, lo=0.0, hi=1.0, doc="share of rep hours kept for own prospecting under shared goals"
+    )
+    air_cover: float = param(
+        0.5, lo=0.0, hi=1.0, doc="share of opportunities' intent decay that marketing offsets"
+    )
+    target_ignored_share: float = param(
+        0.35, lo=0.0, hi=1.0, doc="share of unworked MQLs marketing aims for under a revenue goal"
+    )
+
+    min_mql_sql_rate: float = param(
+        0.12, lo=0.0, hi=1.0, doc="MQL-to-SQL rate below which marketing raises its bar"
+    )
+
+    def setup(self, model: FunnelModel) -> None:
+        """Change what each team is measured on and credited for."""
+        for marketer in model._marketer_list:
+            marketer.goal = Goal.revenue
+            marketer.target_ignored_share = self.target_ignored_share
+            marketer.min_mql_sql_rate = self.min_mql_sql_rate
+        for rep in model._rep_list:
+            rep.credit_weight = 1.0
+            rep.reserve_share = min(rep.reserve_share, self.prospect_reserve_share)
+        model.opportunity_decay_factor *= 1.0 - self.air_cover

@@ -1,0 +1,44 @@
+"""Shared fixtures: short runs keep the suite fast; the mechanisms are the same at any length."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHORT = {"days": 150, "warmup_days": 30}
+ALL_TACTICS = ["liaison", "shared_goals", "lead_validation", "data_sharing"]
+SCENARIOS = {
+    "baseline": {},
+    "combined_funnel": {"funnel": "combined"},
+    "liaison": {"tactics": ["liaison"]},
+    "shared_goals": {"tactics": ["shared_goals"]},
+    "lead_validation": {"tactics": ["lead_validation"]},
+    "data_sharing": {"tactics": ["data_sharing"]},
+    "full_alignment": {"funnel": "combined", "tactics": ALL_TACTICS},
+}
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Run ``python -m sim`` the way a user does, and capture what it prints."""
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd or ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def short() -> dict[str, int]:
+    return dict(SHORT)

@@ -1,0 +1,92 @@
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim import FunnelModel
+from sim.agents import Customer, Lead, Liaison, Marketer, SalesRep
+from sim.funnel import OPEN_STAGES, Stage
+from sim.io import to_json
+from tests.conftest import SCENARIOS, SHORT
+
+
+def test_model_runs_with_all_defaults_for_a_few_days():
+    model = FunnelModel()
+    model.run_for(5)
+    assert model.day == 5
+    assert len(model.agents_by_type[Marketer]) == 6
+    assert len(model.agents_by_type[SalesRep]) == 12
+    assert model.ledger.created > 0
+
+
+def test_same_seed_gives_identical_outputs():
+    a = sim.run(seed=11, record_journeys=True, **SHORT)
+    b = sim.run(seed=11, record_journeys=True, **SHORT)
+    assert to_json(a.summary) == to_json(b.summary)
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    pd.testing.assert_frame_equal(a.journeys, b.journeys)
+    c = sim.run(seed=12, **SHORT)
+    assert c.summary["leads_created"] != a.summary["leads_created"]
+
+
+def _inbound(result):
+    j = result.journeys
+    j = j[j.source == "marketing"]
+    return j.sort_values(["created_day", "fit"])[["created_day", "fit", "intent"]].reset_index(
+        drop=True
+    )
+
+
+def test_every_scenario_faces_the_same_market():
+    runs = {
+        name: sim.run(seed=5, record_journeys=True, **kw, **SHORT) for name, kw in SCENARIOS.items()
+    }
+    base = runs["baseline"]
+    for name, result in runs.items():
+        assert result.summary["inbound_leads"] == base.summary["inbound_leads"], name
+        pd.testing.assert_frame_equal(_inbound(result), _inbound(base), obj=name)
+    # ...while what the teams do differs
+    assert len({r.summary["mqls"] for r in runs.values()}) > 1
+
+
+def test_closed_leads_leave_the_model():
+    result = sim.run(seed=3, keep_model=True, record_journeys=True, **SHORT)
+    model = result.model
+    open_now = sum(model.open_lead_counts().values())
+    assert len(model.agents_by_type[Lead]) == open_now
+    closed = int(model.ledger.counts[[s for s in Stage if s not in OPEN_STAGES]].sum())
+    assert closed > open_now  # most leads have left the agent set
+    assert len(result.journeys) == model.ledger.created
+
+
+def test_liaison_agents_exist_only_with_the_tactic():
+    assert Liaison not in FunnelModel(days=10, warmup_days=0).agents_by_type
+    model = FunnelModel(days=10, warmup_days=0, tactics={"liaison": {"n_liaisons": 2}})
+    assert len(model.agents_by_type[Liaison]) == 2
+
+
+def test_won_deals_become_customers():
+    result = sim.run(seed=2, keep_model=True, record_journeys=True, days=300, warmup_days=30)
+    customers = result.model.agents_by_type.get(Customer, [])
+    j = result.journeys
+    assert len(customers) == (j.outcome == "customer").sum() > 0
+
+
+def test_mesa_batch_run_drives_the_model():
+    rows = mesa.batch_run(
+        FunnelModel,
+        {"tactics": [[], ["data_sharing"]], "days": 60, "warmup_days": 10},
+        rng=[1, 2],
+        data_collection_period=-1,
+        number_processes=1,
+        display_progress=False,
+    )
+    df = pd.DataFrame(rows)
+    assert len(df) == 4
+    assert (df["day"] == 60).all()
+
+
+def test_rng_must_be_a_seed():
+    with pytest.raises(TypeError, match="whole-number seed"):
+        FunnelModel(rng=np.random.default_rng(1))
