@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint clean-venv
 
-## run: one run of every scenario on the default organisation, then a KPI table
+## run: the tactic comparison on the default organisation (every scenario x 20 seeds)
 run: $(STAMP)
-	$(PYTHON) -m sim -m 'scenario=glob(*)'
+	$(PYTHON) -m experiments.compare_tactics
 
 ## test: the test suite (exit 5, "no tests collected", fails like any other failure)
 test: $(STAMP)

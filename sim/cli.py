@@ -123,6 +123,8 @@ def hydra_main(cfg: DictConfig) -> None:
     result = run(sim_cfg)
     write_outputs(result, out_dir)
     s = result.summary
+    if os.environ.get("FUNNEL_SIM_QUIET") == "1":
+        return
     print(
         f"[{s['scenario']} seed={s['seed']}] revenue/yr {s['revenue_per_year']:,.0f}  "
         f"win rate {s['win_rate']:.1%}  MQL->SQL {s['mql_to_sql_rate']:.1%}  "

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sim.runner import RunResult, config_dict
 
 SUMMARY = "summary.json"
@@ -57,3 +59,43 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
     """Read a run's summary.json (nulls come back as NaN, for arithmetic)."""
     data = json.loads((Path(run_dir) / SUMMARY).read_text())
     return {k: (math.nan if v is None else v) for k, v in data.items()}
+
+
+def find_runs(root: str | Path) -> list[Path]:
+    """Every run directory under ``root`` (a directory holding a summary.json), sorted."""
+    return sorted(p.parent for p in Path(root).rglob(SUMMARY))
+
+
+def load_runs(root: str | Path) -> pd.DataFrame:
+    """One row per run under ``root``: every KPI, the run's identity and its organisation.
+
+    Works on any directory of runs made by ``python -m sim`` (single runs or sweeps, with
+    any launcher): the rows come from each run's own files, not from the folder names.
+    """
+    rows = []
+    for run_dir in find_runs(root):
+        row = read_summary(run_dir)
+        config_path = run_dir / CONFIG
+        if config_path.exists():
+            config = json.loads(config_path.read_text())
+            for key, value in config.get("org", {}).items():
+                if key != "name":
+                    row[f"org.{key}"] = value
+            row["funnel"] = config.get("scenario", {}).get("funnel")
+            row["tactics"] = "+".join(sorted(config.get("scenario", {}).get("tactics", {})))
+        row["run_dir"] = str(run_dir.relative_to(root)) if run_dir != Path(root) else "."
+        rows.append(row)
+    if not rows:
+        raise FileNotFoundError(f"no runs (no {SUMMARY}) under {root}")
+    return pd.DataFrame(rows)
+
+
+def load_timeseries(root: str | Path, runs: pd.DataFrame) -> pd.DataFrame:
+    """The daily series of every run in ``runs`` (long format, with scenario and seed)."""
+    frames = []
+    for row in runs.itertuples():
+        ts = pd.read_csv(Path(root) / row.run_dir / TIMESERIES)
+        ts.insert(0, "seed", row.seed)
+        ts.insert(0, "scenario", row.scenario)
+        frames.append(ts)
+    return pd.concat(frames, ignore_index=True)

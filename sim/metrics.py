@@ -219,6 +219,7 @@ class Kpis:
             "inbound_leads": int(c["inbound_leads"]),
             "prospected_leads": int(c["prospected_leads"]),
             "mqls": int(c["mqls"]),
+            "mql_follow_ups": int(c["mql_follow_ups"]),
             "mql_follow_up_rate": _ratio(c["mql_follow_ups"], resolved_mqls),
             "mql_never_worked_share": _ratio(c["mqls_ignored"], resolved_mqls),
             "mql_acceptance_rate": _ratio(c["mqls_accepted"], c["mqls"]),

@@ -1,0 +1,246 @@
+"""The main job: every tactic against the baseline, with replicates, intervals, figures, report.
+
+Usage::
+
+    python -m experiments.compare_tactics            # default org, every scenario, 20 seeds
+    python -m experiments.compare_tactics org=small replicates=30 seed_base=100
+    python -m experiments.compare_tactics scenarios=baseline,liaison,full_alignment days=750
+    python -m experiments.compare_tactics hydra/launcher=basic       # serial
+    python -m experiments.compare_tactics from=multirun/2026-11-23/10-00-00-000000 out=cmp
+
+Every scenario runs with the same ``replicates`` seeds (``seed_base``, ``seed_base + 1``, ...),
+so runs pair up by seed and each tactic's effect is computed on the paired differences. The
+runs are a Hydra sweep of ``python -m sim`` jobs (``conf/compare_tactics.yaml``), launched by
+Hydra's launcher plugin (joblib on all local cores by default); a callback shows progress and,
+when the sweep ends, aggregates it (``sim.compare.aggregate``) into runs.csv, effects.csv,
+figures/ and report.md / report.html inside the sweep directory. Any other ``key=value`` is a
+``python -m sim`` override applied to every run (``org=...``, ``behaviour.x=...``, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from sim.config import CONF_DIR, validate_overrides
+from sim.params import ConfigError
+
+CONFIG_NAME = "compare_tactics"
+DEFAULT_REPLICATES = 20
+OWN_KEYS = ("replicates", "seed_base", "scenarios", "baseline", "from", "out")
+
+
+def _fmt_seconds(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class Progress:
+    """A progress bar with an ETA that counts finished runs (their summary.json) on disk.
+
+    Counting files works with any launcher (local processes, a Ray cluster on a shared disk).
+    """
+
+    def __init__(self, sweep_dir: Path, total: int, stream: Any = None) -> None:
+        self.sweep_dir, self.total = sweep_dir, max(total, 1)
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._last_decile = -1
+        self.started = time.perf_counter()
+
+    def done(self) -> int:
+        """Runs finished so far."""
+        return sum(1 for _ in self.sweep_dir.glob("*/summary.json"))
+
+    def line(self, done: int) -> str:
+        """The bar for ``done`` finished runs."""
+        elapsed = time.perf_counter() - self.started
+        frac = min(done / self.total, 1.0)
+        bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
+        eta = _fmt_seconds(elapsed / done * (self.total - done)) if done else "?"
+        return (
+            f"[{bar}] {done}/{self.total} runs {frac:4.0%}  elapsed "
+            f"{_fmt_seconds(elapsed)}  ETA {eta}"
+        )
+
+    def _emit(self, done: int, final: bool = False) -> None:
+        if self.tty:
+            self.stream.write("\r" + self.line(done) + ("\n" if final else ""))
+            self.stream.flush()
+        else:
+            decile = int(10 * done / self.total)
+            if decile > self._last_decile or final:
+                self._last_decile = decile
+                self.stream.write(self.line(done) + "\n")
+                self.stream.flush()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.5):
+            self._emit(self.done())
+
+    def start(self) -> None:
+        """Start showing progress."""
+        self._emit(0)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop, showing the final count."""
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._emit(self.done(), final=True)
+
+
+# The progress bar lives here, not on the callback: Hydra pickles callbacks to send them to
+# the launcher's workers, and a running thread cannot be pickled.
+_PROGRESS: dict[str, Progress] = {}
+_FAILURES: list[str] = []
+
+
+class ComparisonCallback(Callback):
+    """Shows progress during the sweep and aggregates it when it ends (in the main process)."""
+
+    def __init__(self, total_jobs: int = 0, baseline: str = "baseline") -> None:
+        self.total_jobs = total_jobs
+        self.baseline = baseline
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Start the progress bar."""
+        sweep_dir = str(config.hydra.sweep.dir)
+        _PROGRESS[sweep_dir] = Progress(Path(sweep_dir), self.total_jobs)
+        _PROGRESS[sweep_dir].start()
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Aggregate the finished sweep and print the ranked table."""
+        sweep_dir = str(config.hydra.sweep.dir)
+        progress = _PROGRESS.pop(sweep_dir, None)
+        if progress is not None:
+            progress.stop()
+        try:
+            report(Path(sweep_dir), None, self.baseline)
+        except Exception as exc:  # Hydra would only warn: record it so main() exits non-zero
+            _FAILURES.append(f"aggregating {sweep_dir} failed: {type(exc).__name__}: {exc}")
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+
+
+def report(root: Path, out: Path | None, baseline: str) -> None:
+    """Aggregate the runs under ``root`` and print the ranked table and where the report is."""
+    from sim.compare import aggregate
+
+    started = time.perf_counter()
+    result = aggregate(root, out, baseline=baseline)
+    runs = result.runs
+    first = runs.iloc[0]
+    n = int(result.table["pairs"].min()) if len(result.table) else 0
+    print(
+        f"\nTactic effects against '{baseline}' on org '{first['org']}': relative change "
+        f"[95% interval], {n} seed-paired replicates, {int(first.days - first.warmup_days)} "
+        f"business days after warm-up; ranked by revenue uplift; (ns) = interval includes 0"
+    )
+    print(result.table.to_string())
+    out_dir = out or root
+    print(
+        f"\nreport: {out_dir / 'report.html'} (and report.md, effects.csv, runs.csv, "
+        f"figures/)  [aggregated in {time.perf_counter() - started:.1f}s]"
+    )
+
+
+def _split(argv: list[str]) -> tuple[dict[str, str], list[str]]:
+    own, rest = {}, []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if sep and key in OWN_KEYS:
+            own[key] = value
+        else:
+            rest.append(arg)
+    return own, rest
+
+
+def _positive_int(own: dict[str, str], key: str, default: int, low: int) -> int:
+    raw = own.get(key, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw}: must be a whole number >= {low}") from None
+    if value < low:
+        raise ConfigError(f"{key}={raw}: must be a whole number >= {low}")
+    return value
+
+
+def all_scenarios() -> list[str]:
+    """Every scenario in conf/scenario, baseline first."""
+    names = sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
+    return sorted(names, key=lambda s: s != "baseline")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, validate every run, then launch the sweep through Hydra."""
+    argv = sys.argv[1:] if argv is None else argv
+    if any(a in ("-h", "--help") for a in argv):
+        print(__doc__)
+        return 0
+    own, rest = _split(argv)
+    baseline = own.get("baseline", "baseline")
+    try:
+        if "from" in own:
+            report(Path(own["from"]), Path(own["out"]) if "out" in own else None, baseline)
+            return 0
+        replicates = _positive_int(own, "replicates", DEFAULT_REPLICATES, 2)
+        seed_base = _positive_int(own, "seed_base", 1, 0)
+        known = all_scenarios()
+        scenarios = own["scenarios"].split(",") if own.get("scenarios") else known
+        unknown = [s for s in scenarios if s not in known]
+        if unknown:
+            raise ConfigError(
+                f"scenarios: no such scenario {unknown[0]!r}; choose from {', '.join(known)}"
+            )
+        if baseline not in scenarios:
+            scenarios = [baseline, *scenarios]
+        sim_overrides = [a for a in rest if not a.startswith("-")]
+        scenario_sweep = f"scenario={','.join(scenarios)}"
+        # Seeds are always valid: check every scenario with the first and last seed only.
+        validate_overrides(
+            [scenario_sweep, f"seed={seed_base},{seed_base + replicates - 1}", *sim_overrides],
+            multirun=True,
+            config_name=CONFIG_NAME,
+        )
+    except (ConfigError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    total = len(scenarios) * replicates
+    print(
+        f"comparing {len(scenarios)} scenarios x {replicates} replicates = {total} runs",
+        file=sys.stderr,
+    )
+    os.environ["FUNNEL_SIM_QUIET"] = "1"  # one progress bar instead of a line per run
+    sys.argv = [
+        sys.argv[0],
+        "--config-name",
+        CONFIG_NAME,
+        "-m",
+        scenario_sweep,
+        f"seed=range({seed_base},{seed_base + replicates})",
+        *rest,
+        f"hydra.callbacks.comparison.total_jobs={total}",
+        f"hydra.callbacks.comparison.baseline={baseline}",
+        "~hydra.callbacks.kpi_table",
+    ]
+    from sim.cli import hydra_main
+
+    hydra_main()
+    for failure in _FAILURES:
+        print(f"error: {failure}", file=sys.stderr)
+    return 1 if _FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Tactic effects from replicated runs: paired by seed against the baseline, with intervals.
+
+Runs with the same seed face the same market (common random numbers), so the effect of a
+tactic is estimated from the *paired* differences ``scenario - baseline`` seed by seed: the
+market's luck cancels out of each difference, and the interval is much narrower than one
+computed from two independent samples (``unpaired_interval``, kept for comparison).
+
+Intervals: a Student-t interval on the paired differences (mean +- t * sd / sqrt(n)). The
+relative effect is the mean difference over the baseline mean, and its interval is the
+absolute one scaled the same way (the baseline mean is treated as known; with common random
+numbers its uncertainty is shared by both arms). So a relative interval excludes zero exactly
+when the absolute one does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: KPIs whose effects the comparison reports, and whether higher is better.
+EFFECT_KPIS: dict[str, bool] = {
+    "revenue_per_year": True,
+    "win_rate": True,
+    "retention_12m": True,
+    "mql_to_sql_rate": True,
+    "mql_follow_up_rate": True,
+    "opportunities_per_month": True,
+    "deals_won": True,
+    "no_decision_share": False,
+    "sales_cycle_days_median": False,
+    "rep_prospecting_waste_share": False,
+}
+LEVEL = 0.95
+
+
+def paired_table(
+    runs: pd.DataFrame, scenario: str, kpi: str, baseline: str = "baseline"
+) -> pd.DataFrame:
+    """The ``kpi`` of ``scenario`` and ``baseline`` side by side, one row per shared seed."""
+    a = runs.loc[runs.scenario == baseline].set_index("seed")[kpi]
+    b = runs.loc[runs.scenario == scenario].set_index("seed")[kpi]
+    if a.index.has_duplicates or b.index.has_duplicates:
+        raise ValueError(
+            f"several runs share a seed within scenario {scenario!r} or "
+            f"{baseline!r}: aggregate one organisation at a time"
+        )
+    pairs = pd.concat({"baseline": a, "scenario": b}, axis=1, join="inner").dropna()
+    return pairs.sort_index()
+
+
+def t_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
+    """Mean and Student-t interval of ``values``."""
+    n = len(values)
+    mean = float(np.mean(values)) if n else float("nan")
+    if n < 2:
+        return mean, float("nan"), float("nan")
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * np.std(values, ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def unpaired_interval(
+    runs: pd.DataFrame, scenario: str, kpi: str, baseline: str = "baseline", level: float = LEVEL
+) -> tuple[float, float, float]:
+    """Difference of means with a Welch interval, ignoring the pairing (for comparison)."""
+    a = runs.loc[runs.scenario == baseline, kpi].dropna().to_numpy(float)
+    b = runs.loc[runs.scenario == scenario, kpi].dropna().to_numpy(float)
+    if len(a) < 2 or len(b) < 2:
+        return float("nan"), float("nan"), float("nan")
+    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    diff = float(b.mean() - a.mean())
+    half = stats.t.ppf(0.5 + level / 2, dof) * np.sqrt(va + vb)
+    return diff, diff - half, diff + half
+
+
+def _relative(value: float, base_mean: float) -> float:
+    return value / abs(base_mean) if base_mean else float("nan")
+
+
+def paired_effects(
+    runs: pd.DataFrame,
+    baseline: str = "baseline",
+    kpis: list[str] | None = None,
+    level: float = LEVEL,
+) -> pd.DataFrame:
+    """One row per scenario x KPI: n, means, absolute and relative effect with intervals.
+
+    Args:
+        runs: one row per run with at least ``scenario``, ``seed`` and the KPIs (``runs.csv``).
+        baseline: the scenario every other one is compared with.
+        kpis: the KPIs to report (default ``EFFECT_KPIS``).
+        level: the confidence level of the intervals.
+    """
+    if baseline not in set(runs.scenario):
+        raise ValueError(f"no runs of the baseline scenario {baseline!r} to compare with")
+    kpis = [k for k in (kpis or list(EFFECT_KPIS)) if k in runs]
+    rows = []
+    for scenario in [s for s in runs.scenario.unique() if s != baseline]:
+        for kpi in kpis:
+            pairs = paired_table(runs, scenario, kpi, baseline)
+            base = pairs["baseline"].to_numpy(float)
+            other = pairs["scenario"].to_numpy(float)
+            effect, lo, hi = t_interval(other - base, level)
+            base_mean = float(base.mean()) if len(base) else float("nan")
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "kpi": kpi,
+                    "n": len(pairs),
+                    "baseline_mean": base_mean,
+                    "scenario_mean": float(other.mean()) if len(other) else float("nan"),
+                    "effect": effect,
+                    "effect_ci_low": lo,
+                    "effect_ci_high": hi,
+                    "relative_effect": _relative(effect, base_mean),
+                    "relative_ci_low": _relative(lo, base_mean),
+                    "relative_ci_high": _relative(hi, base_mean),
+                    "excludes_zero": bool(lo > 0 or hi < 0),
+                    "interval": f"{level:.0%} paired t",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def ranked(effects: pd.DataFrame, kpi: str = "revenue_per_year") -> pd.DataFrame:
+    """The scenarios ranked by their relative effect on ``kpi``, best first."""
+    part = effects.loc[effects.kpi == kpi]
+    better_high = EFFECT_KPIS.get(kpi, True)
+    return part.sort_values("relative_effect", ascending=not better_high).reset_index(drop=True)

@@ -1,0 +1,196 @@
+"""Figures for comparisons: ranked effects, the funnel, and KPI time series.
+
+Readable at slide size (large type, few words), labelled axes with units, and the
+Okabe-Ito palette, which stays distinguishable for the common forms of colour blindness.
+Every figure is written as PNG (for reports) and SVG (for slides).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+LABELS = {
+    "revenue_per_year": "revenue per year",
+    "win_rate": "win rate",
+    "retention_12m": "12-month retention",
+    "mql_to_sql_rate": "MQL-to-SQL rate",
+}
+plt.rcParams.update(
+    {
+        "font.size": 13,
+        "axes.titlesize": 15,
+        "axes.labelsize": 13,
+        "legend.fontsize": 12,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "figure.dpi": 100,
+        "svg.fonttype": "none",
+    }
+)
+
+
+def _save(fig: plt.Figure, stem: Path) -> list[Path]:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    fig.savefig(paths[0], dpi=150, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def _pretty(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def effect_chart(effects: pd.DataFrame, kpi: str, stem: Path, n: int) -> list[Path]:
+    """Ranked relative effect of each scenario on ``kpi`` against the baseline, with intervals."""
+    part = effects.loc[effects.kpi == kpi].sort_values("relative_effect")
+    part = part.loc[np.isfinite(part.relative_effect)]
+    y = np.arange(len(part))
+    fig, ax = plt.subplots(figsize=(9, 0.7 * len(part) + 1.8))
+    label = LABELS.get(kpi, _pretty(kpi))
+    if part.empty:  # e.g. retention when no contract came up for renewal in the window
+        ax.text(
+            0.5,
+            0.5,
+            f"no {label} measured in these runs",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
+        ax.set_axis_off()
+        return _save(fig, stem)
+    part = part.fillna(
+        {"relative_ci_low": part.relative_effect, "relative_ci_high": part.relative_effect}
+    )
+    lo = (part.relative_effect - part.relative_ci_low).clip(lower=0)
+    hi = (part.relative_ci_high - part.relative_effect).clip(lower=0)
+    colours = [OKABE_ITO[0] if ex else "#888888" for ex in part.excludes_zero]
+    ax.barh(y, part.relative_effect, color=colours, alpha=0.35, height=0.6)
+    ax.errorbar(
+        part.relative_effect,
+        y,
+        xerr=[lo, hi],
+        fmt="o",
+        color="black",
+        capsize=5,
+        markersize=6,
+        linewidth=1.5,
+    )
+    ax.axvline(0, color="black", linewidth=1)
+    ax.set_yticks(y, [_pretty(s) for s in part.scenario])
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(f"change in {label} vs baseline (%, 95% interval)")
+    ax.set_title(f"Effect on {label} ({n} paired replicates)", loc="left")
+    span = max(abs(part.relative_ci_low.min()), abs(part.relative_ci_high.max()), 0.01)
+    for yi, (eff, high) in enumerate(zip(part.relative_effect, part.relative_ci_high, strict=True)):
+        ax.text(max(high, eff) + 0.03 * span, yi, f"{eff:+.0%}", va="center", fontsize=12)
+    ax.set_xlim(min(-0.05 * span, part.relative_ci_low.min() * 1.15), span * 1.3)
+    fig.text(0.01, -0.02, "grey: interval includes zero", fontsize=10, color="#555555")
+    return _save(fig, stem)
+
+
+FUNNEL_STAGES = [
+    ("leads_created", "leads"),
+    ("mqls", "MQLs"),
+    ("mql_follow_ups", "MQLs followed up"),
+    ("opportunities", "opportunities (SQL)"),
+    ("deals_won", "deals won"),
+]
+
+
+def funnel_chart(runs: pd.DataFrame, scenarios: list[str], stem: Path) -> list[Path]:
+    """Leads -> MQL -> followed up -> SQL -> won per year, for the scenarios given."""
+    stages = [(k, label) for k, label in FUNNEL_STAGES if k in runs]
+    years = (runs.days - runs.warmup_days) / 250.0
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    height = 0.8 / len(scenarios)
+    y = np.arange(len(stages))[::-1]
+    for i, scenario in enumerate(scenarios):
+        mask = runs.scenario == scenario
+        values = [float((runs.loc[mask, k] / years[mask]).mean()) for k, _ in stages]
+        pos = y + (len(scenarios) / 2 - i - 0.5) * height
+        ax.barh(
+            pos,
+            values,
+            height=height * 0.95,
+            color=OKABE_ITO[i % len(OKABE_ITO)],
+            label=_pretty(scenario),
+        )
+        for p, v in zip(pos, values, strict=True):
+            ax.text(v * 1.08, p, f"{v:,.0f}", va="center", fontsize=11)
+    ax.set_xscale("log")
+    ax.set_yticks(y, [label for _, label in stages])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlabel("per year (log scale; mean over replicates)")
+    ax.set_title("The funnel: baseline vs full alignment", loc="left")
+    ax.set_xlim(right=ax.get_xlim()[1] * 3)
+    ax.legend(loc="lower right", frameon=False)
+    return _save(fig, stem)
+
+
+_COUNT = FuncFormatter(lambda v, _: f"{v:,.0f}")
+SERIES = [
+    ("revenue", 20, "revenue, 20-day total", "currency", _COUNT),
+    ("new_mqls", 20, "MQLs, 20-day total", "MQLs", _COUNT),
+    ("n_sql", 1, "open opportunities", "opportunities", _COUNT),
+    (
+        "rep_utilisation",
+        20,
+        "rep utilisation, 20-day mean",
+        "share of non-admin hours",
+        PercentFormatter(1.0, decimals=0),
+    ),
+]
+
+
+def timeseries_chart(
+    ts: pd.DataFrame, scenarios: list[str], warmup_days: int, stem: Path
+) -> list[Path]:
+    """Mean and 95% band across replicates of four daily KPIs, for the scenarios given."""
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8), sharex=True)
+    for ax, (col, window, title, unit, formatter) in zip(axes.flat, SERIES, strict=True):
+        for i, scenario in enumerate(scenarios):
+            part = ts.loc[ts.scenario == scenario].pivot_table(
+                index="day", columns="seed", values=col
+            )
+            if window > 1:
+                part = part.rolling(window, min_periods=window).mean() * (
+                    window if col in ("revenue", "new_mqls") else 1
+                )
+            mean = part.mean(axis=1)
+            lo, hi = part.quantile(0.025, axis=1), part.quantile(0.975, axis=1)
+            colour = OKABE_ITO[i % len(OKABE_ITO)]
+            ax.plot(mean.index, mean, color=colour, linewidth=2, label=_pretty(scenario))
+            ax.fill_between(mean.index, lo, hi, color=colour, alpha=0.2, linewidth=0)
+        ax.axvspan(0, warmup_days, color="#dddddd", alpha=0.5, linewidth=0)
+        ax.set_title(title, loc="left")
+        ax.set_ylabel(unit)
+        ax.yaxis.set_major_formatter(formatter)
+    for ax in axes[1]:
+        ax.set_xlabel("business day")
+    axes[0, 0].legend(frameon=False, loc="upper left")
+    axes[0, 1].text(
+        warmup_days / 2,
+        0.02,
+        "warm-up",
+        transform=axes[0, 1].get_xaxis_transform(),
+        ha="center",
+        fontsize=10,
+        color="#555555",
+    )
+    fig.suptitle(
+        "KPIs over time (line: mean; band: 95% of replicates)", x=0.01, ha="left", fontsize=15
+    )
+    fig.tight_layout()
+    return _save(fig, stem)
