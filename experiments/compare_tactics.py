@@ -7,6 +7,7 @@ Usage::
     python -m experiments.compare_tactics scenarios=baseline,liaison,full_alignment days=750
     python -m experiments.compare_tactics hydra/launcher=basic       # serial
     python -m experiments.compare_tactics from=multirun/2026-11-23/10-00-00-000000 out=cmp
+    python -m experiments.compare_tactics resume=comparisons/2026-11-23/10-00-00-000000_default
 
 Every scenario runs with the same ``replicates`` seeds (``seed_base``, ``seed_base + 1``, ...),
 so runs pair up by seed and each tactic's effect is computed on the paired differences. The
@@ -15,6 +16,9 @@ Hydra's launcher plugin (joblib on all local cores by default); a callback shows
 when the sweep ends, aggregates it (``sim.compare.aggregate``) into runs.csv, effects.csv,
 figures/ and report.md / report.html inside the sweep directory. Any other ``key=value`` is a
 ``python -m sim`` override applied to every run (``org=...``, ``behaviour.x=...``, ...).
+
+An interrupted comparison resumes with ``resume=<its directory>`` and the same settings: a
+run whose ``run.json`` records the same config hash is reused, the rest are run.
 """
 
 from __future__ import annotations
@@ -29,74 +33,50 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from experiments.common import Bar
 from sim.config import CONF_DIR, validate_overrides
+from sim.io import RECORD
 from sim.params import ConfigError
 
 CONFIG_NAME = "compare_tactics"
 DEFAULT_REPLICATES = 20
-OWN_KEYS = ("replicates", "seed_base", "scenarios", "baseline", "from", "out")
-
-
-def _fmt_seconds(seconds: float) -> str:
-    seconds = round(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
+OWN_KEYS = ("replicates", "seed_base", "scenarios", "baseline", "from", "out", "resume")
 
 
 class Progress:
-    """A progress bar with an ETA that counts finished runs (their summary.json) on disk.
+    """A progress bar with an ETA that counts finished runs (their run.json) on disk.
 
     Counting files works with any launcher (local processes, a Ray cluster on a shared disk).
     """
 
-    def __init__(self, sweep_dir: Path, total: int, stream: Any = None) -> None:
+    def __init__(self, sweep_dir: Path, total: int) -> None:
         self.sweep_dir, self.total = sweep_dir, max(total, 1)
-        self.stream = stream or sys.stderr
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.bar = Bar("runs")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._last_decile = -1
-        self.started = time.perf_counter()
 
     def done(self) -> int:
         """Runs finished so far."""
-        return sum(1 for _ in self.sweep_dir.glob("*/summary.json"))
-
-    def line(self, done: int) -> str:
-        """The bar for ``done`` finished runs."""
-        elapsed = time.perf_counter() - self.started
-        frac = min(done / self.total, 1.0)
-        bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
-        eta = _fmt_seconds(elapsed / done * (self.total - done)) if done else "?"
-        return (
-            f"[{bar}] {done}/{self.total} runs {frac:4.0%}  elapsed "
-            f"{_fmt_seconds(elapsed)}  ETA {eta}"
-        )
-
-    def _emit(self, done: int, final: bool = False) -> None:
-        if self.tty:
-            self.stream.write("\r" + self.line(done) + ("\n" if final else ""))
-            self.stream.flush()
-        else:
-            decile = int(10 * done / self.total)
-            if decile > self._last_decile or final:
-                self._last_decile = decile
-                self.stream.write(self.line(done) + "\n")
-                self.stream.flush()
+        return sum(1 for _ in self.sweep_dir.glob(f"*/{RECORD}"))
 
     def _loop(self) -> None:
+        shown = -1
         while not self._stop.wait(0.5):
-            self._emit(self.done())
+            done = self.done()
+            if done != shown:
+                self.bar(done, self.total)
+                shown = done
 
     def start(self) -> None:
         """Start showing progress."""
-        self._emit(0)
+        self.bar(0, self.total)
         self._thread.start()
 
     def stop(self) -> None:
         """Stop, showing the final count."""
         self._stop.set()
         self._thread.join(timeout=2)
-        self._emit(self.done(), final=True)
+        self.bar(self.done(), self.total, final=True)
 
 
 # The progress bar lives here, not on the callback: Hydra pickles callbacks to send them to
@@ -147,6 +127,9 @@ def report(root: Path, out: Path | None, baseline: str) -> None:
         f"business days after warm-up; ranked by revenue uplift; (ns) = interval includes 0"
     )
     print(result.table.to_string())
+    if result.incomplete:
+        listed = ", ".join(str(p.relative_to(root)) for p in result.incomplete)
+        print(f"\nskipped {len(result.incomplete)} incomplete run(s) (no run.json): {listed}")
     out_dir = out or root
     print(
         f"\nreport: {out_dir / 'report.html'} (and report.md, effects.csv, runs.csv, "
@@ -216,6 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if "resume" in own:  # the same sweep directory: finished runs of the same config are reused
+        if not Path(own["resume"]).is_dir():
+            print(f"error: resume={own['resume']}: no such sweep directory", file=sys.stderr)
+            return 2
+        rest.append(f"hydra.sweep.dir={own['resume']}")
     total = len(scenarios) * replicates
     print(
         f"comparing {len(scenarios)} scenarios x {replicates} replicates = {total} runs",

@@ -20,7 +20,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from sim.config import CONF_DIR, to_sim_config, validate_overrides
-from sim.io import SUMMARY, read_summary, write_outputs
+from sim.io import config_hash, find_runs, is_complete, read_summary, write_outputs
 from sim.params import ConfigError
 from sim.runner import run
 
@@ -97,7 +97,7 @@ class KpiTableCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Aggregate the sweep's summaries and print them."""
         sweep_dir = Path(config.hydra.sweep.dir)
-        summaries = [read_summary(p.parent) for p in sorted(sweep_dir.glob(f"*/{SUMMARY}"))]
+        summaries = [read_summary(p) for p in find_runs(sweep_dir)]
         if not summaries:
             print(f"no finished runs under {sweep_dir}", file=sys.stderr)
             return
@@ -119,6 +119,12 @@ def hydra_main(cfg: DictConfig) -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     out_dir = Path(HydraConfig.get().runtime.output_dir)
+    if is_complete(out_dir, config_hash(sim_cfg)):  # a resumed sweep: this run is done
+        if os.environ.get("FUNNEL_SIM_QUIET") != "1":
+            print(
+                f"[{sim_cfg.scenario.name} seed={sim_cfg.seed}] reused (same config) -> {out_dir}"
+            )
+        return
     started = time.perf_counter()
     result = run(sim_cfg)
     write_outputs(result, out_dir)

@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from sim.effects import EFFECT_KPIS, LEVEL, paired_effects, ranked
-from sim.io import load_runs, load_timeseries
+from sim.io import incomplete_runs, load_runs, load_timeseries
 from sim.plotting import effect_chart, funnel_chart, timeseries_chart
 from sim.report import Report
 
+VALIDATION_CSV = Path(__file__).resolve().parent.parent / "docs" / "validation" / "validation.csv"
 RANKED_KPIS = {
     "revenue_per_year": "revenue/yr",
     "win_rate": "win rate",
@@ -33,6 +34,7 @@ class Comparison:
     effects: pd.DataFrame
     table: pd.DataFrame  # the ranked table, formatted for people
     files: list[Path]
+    incomplete: list[Path]  # run directories skipped because they never finished
 
 
 def _cell(row: pd.Series) -> str:
@@ -122,7 +124,9 @@ def aggregate(
     (out / "report.md").write_text(report.to_markdown(out))
     (out / "report.html").write_text(report.to_html())
     files += [out / "report.md", out / "report.html"]
-    return Comparison(runs=runs, effects=effects, table=table, files=files)
+    return Comparison(
+        runs=runs, effects=effects, table=table, files=files, incomplete=incomplete_runs(root)
+    )
 
 
 def build_report(
@@ -199,6 +203,16 @@ def build_report(
         "the ranking and the sizes as what the modelled mechanisms imply for this "
         "organisation's numbers, not as measured outcomes."
     )
+    validation = VALIDATION_CSV
+    if validation.exists():
+        facts = pd.read_csv(validation)
+        failing = ", ".join(facts.loc[~facts.passed, "id"]) or "none"
+        rep.para(
+            f"Validation: the default model reproduces {int(facts.passed.sum())} of "
+            f"{len(facts)} published patterns at once (docs/validation/validation.csv in the "
+            f"project, made by python -m experiments.validate; not reproduced: {failing}). "
+            "A different organisation has not been validated separately."
+        )
     rep.para(
         "The published alignment effects this model is compared with come from "
         "cross-sectional surveys with selection bias; treat them as upper bounds. Revenue "

@@ -1,9 +1,22 @@
-"""Writing a run's outputs: summary.json, timeseries.csv, journeys.parquet, config.json."""
+"""A run's outputs on disk: written atomically, marked complete, read back for aggregation.
+
+Files of one run directory: ``summary.json``, ``timeseries.csv``, ``config.json``, optionally
+``journeys.parquet``, and ``run.json`` last: the completion marker, holding the config hash,
+the seed and the versions of the package and its dependencies. Every file is written to a
+temporary name and renamed into place, so a killed run never leaves a half-written file under
+a real name; a directory without ``run.json`` is incomplete and aggregation skips it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
+import platform
+import sys
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +28,49 @@ SUMMARY = "summary.json"
 TIMESERIES = "timeseries.csv"
 JOURNEYS = "journeys.parquet"
 CONFIG = "config.json"
+RECORD = "run.json"  # written last: its presence means the run is complete
+DEPENDENCIES = (
+    "funnel-alignment-sim",
+    "mesa",
+    "numpy",
+    "pandas",
+    "hydra-core",
+    "omegaconf",
+    "pyarrow",
+    "scipy",
+)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary sibling of ``path``, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def config_hash(result_or_config: Any) -> str:
+    """A stable hash of a run's full config and the package version (what resuming checks)."""
+    from sim import __version__
+
+    cfg = getattr(result_or_config, "config", result_or_config)
+    text = json.dumps({"config": config_dict(cfg), "version": __version__}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def versions() -> dict[str, str]:
+    """Python and the versions of the package and the dependencies that shape its results."""
+    found = {"python": platform.python_version()}
+    for name in DEPENDENCIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
 
 
 def _json_safe(value: Any) -> Any:
@@ -35,24 +91,56 @@ def to_json(data: dict[str, Any]) -> str:
 
 
 def write_outputs(result: RunResult, out_dir: str | Path) -> list[Path]:
-    """Write a run's outputs into ``out_dir`` and return the paths written."""
+    """Write a run's outputs into ``out_dir``, each atomically, the completion record last."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    path = out / SUMMARY
-    path.write_text(to_json(result.summary))
-    written.append(path)
-    path = out / TIMESERIES
-    result.timeseries.to_csv(path, index=False, float_format="%.6g")
-    written.append(path)
-    path = out / CONFIG
-    path.write_text(json.dumps(config_dict(result.config), indent=2, sort_keys=True) + "\n")
-    written.append(path)
+    written = [
+        atomic_write(out / SUMMARY, lambda p: p.write_text(to_json(result.summary))),
+        atomic_write(
+            out / TIMESERIES,
+            lambda p: result.timeseries.to_csv(p, index=False, float_format="%.6g"),
+        ),
+        atomic_write(
+            out / CONFIG,
+            lambda p: p.write_text(
+                json.dumps(config_dict(result.config), indent=2, sort_keys=True) + "\n"
+            ),
+        ),
+    ]
     if result.journeys is not None:
-        path = out / JOURNEYS
-        result.journeys.to_parquet(path, index=False)
-        written.append(path)
+        written.append(
+            atomic_write(out / JOURNEYS, lambda p: result.journeys.to_parquet(p, index=False))
+        )
+    record = {
+        "config_hash": config_hash(result),
+        "seed": result.config.seed,
+        "scenario": result.config.scenario.name,
+        "org": result.config.org.name,
+        "files": sorted(p.name for p in written),
+        "versions": versions(),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "reproduce": f"python -m sim.reproduce {out}",
+    }
+    written.append(
+        atomic_write(
+            out / RECORD,
+            lambda p: p.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n"),
+        )
+    )
     return written
+
+
+def is_complete(run_dir: str | Path, expected_hash: str | None = None) -> bool:
+    """Whether ``run_dir`` holds a finished run (and, if given, of exactly this config)."""
+    path = Path(run_dir) / RECORD
+    if not path.exists():
+        return False
+    if expected_hash is None:
+        return True
+    try:
+        return json.loads(path.read_text()).get("config_hash") == expected_hash
+    except (OSError, ValueError):
+        return False
 
 
 def read_summary(run_dir: str | Path) -> dict[str, Any]:
@@ -62,8 +150,16 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
 
 
 def find_runs(root: str | Path) -> list[Path]:
-    """Every run directory under ``root`` (a directory holding a summary.json), sorted."""
-    return sorted(p.parent for p in Path(root).rglob(SUMMARY))
+    """Every complete run directory under ``root`` (one with a run.json), sorted."""
+    return sorted(p.parent for p in Path(root).rglob(RECORD))
+
+
+def incomplete_runs(root: str | Path) -> list[Path]:
+    """Run directories under ``root`` that started but never finished (no run.json)."""
+    started = {p.parent for p in Path(root).rglob(".hydra")} | {
+        p.parent for p in Path(root).rglob(SUMMARY)
+    }
+    return sorted(d for d in started if not (d / RECORD).exists())
 
 
 def load_runs(root: str | Path) -> pd.DataFrame:
@@ -86,7 +182,7 @@ def load_runs(root: str | Path) -> pd.DataFrame:
         row["run_dir"] = str(run_dir.relative_to(root)) if run_dir != Path(root) else "."
         rows.append(row)
     if not rows:
-        raise FileNotFoundError(f"no runs (no {SUMMARY}) under {root}")
+        raise FileNotFoundError(f"no complete runs (no {RECORD}) under {root}")
     return pd.DataFrame(rows)
 
 

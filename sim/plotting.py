@@ -194,3 +194,111 @@ def timeseries_chart(
     )
     fig.tight_layout()
     return _save(fig, stem)
+
+
+def validation_chart(table: pd.DataFrame, stem: Path) -> list[Path]:
+    """Each fact's published range (grey) against the model's mean and 95% interval.
+
+    Positions are relative to each range (0 = its low end, 1 = its high end; ratios on a log
+    scale) so facts with different units share one axis; the labels give the real values.
+    Orderings and extreme conditions are listed with their result.
+    """
+    rows = table.iloc[::-1].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(rows) + 1.6))
+    for y, row in rows.iterrows():
+        ok = bool(row.passed)
+        colour = OKABE_ITO[2] if ok else OKABE_ITO[3]
+        if row.kind in ("level", "ratio", "uplift") and np.isfinite(row.range_low):
+
+            def pos(v: float, row: pd.Series = row) -> float:
+                if not np.isfinite(v):
+                    return np.nan
+                if row.kind == "ratio":
+                    return (np.log(max(v, 1e-9)) - np.log(row.range_low)) / (
+                        np.log(row.range_high) - np.log(row.range_low)
+                    )
+                return (v - row.range_low) / (row.range_high - row.range_low)
+
+            ax.barh(y, 1.0, left=0.0, height=0.6, color="#dddddd")
+            ax.plot([pos(float(row.target))] * 2, [y - 0.3, y + 0.3], color="#555555", lw=1.5)
+            m, lo, hi = pos(row.model_mean), pos(row.ci_low), pos(row.ci_high)
+            if np.isfinite(m):
+                m_c = float(np.clip(m, -0.9, 1.9))
+                lo_c = float(np.clip(lo if np.isfinite(lo) else m, -0.9, 1.9))
+                hi_c = float(np.clip(hi if np.isfinite(hi) else m, -0.9, 1.9))
+                ax.errorbar(
+                    m_c,
+                    y,
+                    xerr=[[m_c - lo_c], [hi_c - m_c]],
+                    fmt="o",
+                    color=colour,
+                    capsize=4,
+                    markersize=6,
+                )
+            text = (
+                f"{row.model_mean:.3g} in [{row.range_low:.3g}, {row.range_high:.3g}]"
+                if np.isfinite(row.model_mean)
+                else "not measured"
+            )
+        else:
+            text = f"{row.target}: {'holds' if ok else 'does not hold'}"
+            ax.plot(0.5, y, marker="s" if ok else "X", color=colour, markersize=9)
+        ax.text(
+            2.0,
+            y,
+            f"{'pass' if ok else 'FAIL'}  {text}",
+            va="center",
+            fontsize=10,
+            color=colour if not ok else "#222222",
+        )
+    ax.set_yticks(range(len(rows)), [f"{i} ({k})" for i, k in zip(rows.id, rows.kind, strict=True)])
+    ax.set_xlim(-0.9, 1.85)
+    ax.set_xticks([-0.5, 0, 0.5, 1, 1.5], ["below", "range low", "mid", "range high", "above"])
+    ax.set_xlabel(
+        "model mean and 95% interval, relative to the published range (grey); tick: target"
+    )
+    passed = int(table.passed.sum())
+    ax.set_title(f"Validation against published facts: {passed} of {len(table)} pass", loc="left")
+    return _save(fig, stem)
+
+
+def sensitivity_chart(table: pd.DataFrame, method: str, stem: Path) -> list[Path]:
+    """Tornado-style bars of each parameter's importance, one panel per output."""
+    outputs = list(dict.fromkeys(table.output))
+    fig, axes = plt.subplots(1, len(outputs), figsize=(7 * len(outputs), 7), squeeze=False)
+    for ax, output in zip(axes[0], outputs, strict=True):
+        part = table.loc[table.output == output].sort_values("importance")
+        y = np.arange(len(part))
+        if method == "morris":
+            ax.barh(
+                y, part.mu_star, xerr=part.mu_star_conf, color=OKABE_ITO[0], alpha=0.8, capsize=3
+            )
+            ax.set_xlabel("Morris mu* (mean |elementary effect| on the uplift)")
+        else:
+            ax.barh(
+                y - 0.2,
+                part.ST,
+                height=0.4,
+                xerr=part.ST_conf,
+                color=OKABE_ITO[0],
+                label="total (ST)",
+                capsize=3,
+            )
+            ax.barh(
+                y + 0.2,
+                part.S1,
+                height=0.4,
+                xerr=part.S1_conf,
+                color=OKABE_ITO[1],
+                label="first order (S1)",
+                capsize=3,
+            )
+            ax.set_xlabel("Sobol index (share of the uplift's variance)")
+            ax.legend(frameon=False, loc="lower right")
+        ax.set_yticks(y, [_pretty(p) for p in part.parameter])
+        ax.set_title(f"{_pretty(output)} of full alignment", loc="left")
+    fig.suptitle(
+        "Which behavioural parameters drive the alignment effect", x=0.01, ha="left", fontsize=15
+    )
+    fig.tight_layout()
+    return _save(fig, stem)

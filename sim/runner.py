@@ -82,3 +82,33 @@ def config_dict(cfg: SimConfig) -> dict[str, Any]:
     d = dataclasses.asdict(cfg)
     d["scenario"]["funnel"] = cfg.scenario.funnel.value
     return d
+
+
+def _summary_of(cfg: SimConfig) -> dict[str, Any]:
+    return run(cfg).summary
+
+
+def run_many(configs: list[SimConfig], n_jobs: int = -1, progress: Any = None) -> pd.DataFrame:
+    """Run many configs in parallel processes (joblib) and return one summary row each.
+
+    The rows come back in the order of ``configs`` whatever the number of processes, and
+    each run depends only on its own config and seed, so the table is the same serially.
+    ``progress``, if given, is called with (done, total) as runs finish.
+    """
+    from joblib import Parallel, delayed
+
+    total = len(configs)
+    if n_jobs == 1:
+        rows = []
+        for i, cfg in enumerate(configs):
+            rows.append(_summary_of(cfg))
+            if progress:
+                progress(i + 1, total)
+        return pd.DataFrame(rows)
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    rows = []
+    for i, summary in enumerate(parallel(delayed(_summary_of)(cfg) for cfg in configs)):
+        rows.append(summary)
+        if progress:
+            progress(i + 1, total)
+    return pd.DataFrame(rows)

@@ -121,7 +121,7 @@ def test_the_comparison_cli_runs_in_parallel_like_serially(tmp_path):
     assert len(a) == 6
     assert "Tactic effects against 'baseline'" in par.stdout
     assert "liaison" in par.stdout and "report:" in par.stdout
-    assert "6/6 runs" in par.stderr  # the progress bar reached the end
+    assert "6/6 100%" in par.stderr  # the progress bar reached the end
     assert (tmp_path / "par" / "report.html").stat().st_size > 10_000
 
 

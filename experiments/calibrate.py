@@ -1,0 +1,164 @@
+"""Fit the free behavioural parameters to the published facts (pattern-oriented modelling).
+
+Usage::
+
+    python -m experiments.calibrate                          # 80 trials x 4 replicates
+    python -m experiments.calibrate trials=200 replicates=6 seed=7
+    python -m experiments.calibrate out=/tmp/cal.yaml        # write elsewhere
+
+Each trial sets the behavioural parameters in ``SPACE`` (not the tactic switches, not team
+sizes or other organisation numbers), runs every scenario the facts compare on the default
+organisation for ``replicates`` seeds (from 10,000, apart from validation's), and scores the
+fact table with ``sim.validation.calibration_loss``: each fact's distance from its target
+in units of its published range, with a heavy penalty outside the range. Optuna's TPE
+sampler (seeded, so a rerun with the same settings proposes the same trials) searches the
+space, starting from the current defaults.
+
+Writes ``conf/behaviour/calibrated.yaml`` (the fitted values, with a header recording how and
+when they were fitted) and ``docs/calibration/trials.csv`` (every trial's parameters and loss).
+The defaults in ``sim/params.py`` must match the calibrated file (a test checks it), so that
+``FunnelModel()`` and ``python -m sim`` agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import optuna
+import pandas as pd
+
+from experiments.common import Bar, fail, replicate, scenario_configs, split_args
+from sim.config import CONF_DIR
+from sim.params import BehaviourParams, ConfigError
+from sim.runner import run_many
+from sim.validation import calibration_loss, evaluate, load_facts, scenarios_needed
+
+#: The free parameters and their search bounds (each inside its declared range).
+SPACE: dict[str, tuple[float, float]] = {
+    "follow_up_bar": (0.05, 0.45),
+    "prospect_reserve_share": (0.1, 0.35),
+    "contact_rate": (0.5, 1.0),
+    "accept_bar": (0.2, 0.6),
+    "sql_scale": (1.5, 6.0),
+    "win_base": (0.3, 0.7),
+    "no_decision_base": (0.2, 0.8),
+    "churn_base": (0.04, 0.2),
+    "mismatch_prob": (0.2, 0.8),
+    "mismatch_churn_uplift": (0.5, 4.0),
+    "rep_initial_trust": (0.3, 0.9),
+    "decay_floor": (0.03, 0.3),
+    "opportunity_hours_per_day": (0.1, 0.35),
+    "marketing_score_noise": (0.1, 0.35),
+    "intent_decay_per_day": (0.003, 0.03),
+}
+OPTIONS = {
+    "trials": 80,
+    "replicates": 4,
+    "seed": 0,
+    "seed_base": 10_000,
+    "n_jobs": -1,
+    "out": str(CONF_DIR / "behaviour" / "calibrated.yaml"),
+    "trials_out": "docs/calibration/trials.csv",
+}
+
+
+def objective_factory(
+    bases: dict, seeds: list[int], n_jobs: int, facts: list, bar: Bar | None = None, total: int = 0
+):
+    """The Optuna objective: run the scenarios with a trial's parameters, score the facts."""
+
+    def objective(trial: optuna.Trial) -> float:
+        params = {k: trial.suggest_float(k, lo, hi) for k, (lo, hi) in SPACE.items()}
+        configs, labels = [], []
+        for name, base in bases.items():
+            configs += replicate(base, seeds, **params)
+            labels += [name] * len(seeds)
+        runs = run_many(configs, n_jobs=n_jobs)
+        table = evaluate(runs, {}, [f for f in facts if f.kind != "extreme"])
+        trial.set_user_attr("passed", int(table.passed.sum()))
+        trial.set_user_attr("checked", len(table))
+        if bar is not None:
+            bar(trial.number + 1, total)
+        return calibration_loss(table)
+
+    return objective
+
+
+def write_calibrated(path: Path, params: dict[str, float], record: dict[str, object]) -> None:
+    """Write the fitted values as a behaviour config, with the record in its header."""
+    lines = [
+        "# Calibrated behavioural parameters, written by experiments.calibrate.",
+        *[f"#   {k}: {v}" for k, v in record.items()],
+        "# Every other behavioural parameter keeps its default from sim/params.py.",
+        "",
+    ]
+    lines += [f"{k}: {round(v, 4)}" for k, v in params.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the calibration and write its results."""
+    argv = sys.argv[1:] if argv is None else argv
+    if any(a in ("-h", "--help") for a in argv):
+        print(__doc__)
+        return 0
+    try:
+        opts, overrides = split_args(argv, OPTIONS)
+        if opts["trials"] < 1 or opts["replicates"] < 2:
+            raise ConfigError("trials must be >= 1 and replicates >= 2")
+        facts = load_facts()
+        bases = scenario_configs(scenarios_needed(facts), overrides)
+    except ConfigError as exc:
+        return fail(exc)
+    seeds = list(range(opts["seed_base"], opts["seed_base"] + opts["replicates"]))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(
+        seed=opts["seed"], multivariate=True, n_startup_trials=min(20, opts["trials"])
+    )
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    defaults = BehaviourParams()
+    study.enqueue_trial(
+        {k: min(max(getattr(defaults, k), lo), hi) for k, (lo, hi) in SPACE.items()}
+    )
+    started = dt.datetime.now(dt.UTC)
+    bar = Bar("calibration trials")
+    study.optimize(
+        objective_factory(bases, seeds, opts["n_jobs"], facts, bar, opts["trials"]),
+        n_trials=opts["trials"],
+    )
+    best = study.best_trial
+    record = {
+        "fitted": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python -m experiments.calibrate " + " ".join(argv),
+        "method": f"Optuna {optuna.__version__} TPE (multivariate), sampler seed {opts['seed']}",
+        "trials": opts["trials"],
+        "replicates": f"{opts['replicates']} seeds from {opts['seed_base']} per scenario",
+        "scenarios": ", ".join(bases),
+        "loss": round(best.value, 4),
+        "facts_in_range": f"{best.user_attrs['passed']} of {best.user_attrs['checked']} "
+        "(in-sample; see experiments.validate for out-of-sample)",
+    }
+    out = Path(opts["out"])
+    write_calibrated(out, best.params, record)
+    trials = study.trials_dataframe()
+    Path(opts["trials_out"]).parent.mkdir(parents=True, exist_ok=True)
+    trials.to_csv(opts["trials_out"], index=False)
+    default_loss = study.trials[0].value
+    print(
+        f"\nbest loss {best.value:.3f} (the previous defaults: {default_loss:.3f}); "
+        f"{best.user_attrs['passed']} of {best.user_attrs['checked']} facts in range"
+    )
+    print(pd.Series(best.params).round(4).to_string())
+    print(f"\nwritten: {out} and {opts['trials_out']}")
+    print(
+        "make these the Python defaults too: update BehaviourParams in sim/params.py "
+        "(tests/test_calibration.py checks they match)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
