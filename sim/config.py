@@ -14,10 +14,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.params import (
@@ -34,8 +35,19 @@ MAX_VALIDATED_JOBS = 5000  # sweeps larger than this are validated job by job as
 
 
 def register_schemas() -> None:
-    """Register ``SimConfig`` as ``base_config``, the first entry of ``conf/config.yaml``."""
-    ConfigStore.instance().store(name="base_config", node=SimConfig)
+    """Register the schema as ``base_config``, the first entry of ``conf/config.yaml``.
+
+    It is ``SimConfig`` with every organisation field and the scenario's name and funnel
+    marked missing (``???``): an organisation or scenario file must set each of them, so a
+    file that forgets one fails loudly instead of silently taking the built-in default.
+    Behavioural parameters keep their defaults (the files override a few of them).
+    """
+    node = OmegaConf.structured(SimConfig)
+    for f in dataclasses.fields(OrgParams):
+        node.org[f.name] = MISSING
+    node.scenario.name = MISSING
+    node.scenario.funnel = MISSING
+    ConfigStore.instance().store(name="base_config", node=node)
 
 
 register_schemas()
@@ -43,12 +55,30 @@ register_schemas()
 
 def to_sim_config(cfg: DictConfig) -> SimConfig:
     """Turn a composed Hydra config into a validated ``SimConfig``."""
+    missing = sorted(k for k in _missing_keys(cfg) if not k.startswith("hydra."))
+    if missing:
+        group = missing[0].split(".")[0]
+        raise ConfigError(
+            f"{missing[0]}: missing value; the {group} file must set it "
+            f"(missing: {', '.join(missing)})"
+        )
     try:
         data: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     except OmegaConfBaseException as exc:
         raise ConfigError(clean_message(exc)) from None
     data.pop("hydra", None)
     return build_config(data)
+
+
+def _missing_keys(cfg: DictConfig, prefix: str = "") -> list[str]:
+    keys = []
+    for key in cfg:
+        full = f"{prefix}{key}"
+        if OmegaConf.is_missing(cfg, key):
+            keys.append(full)
+        elif isinstance(cfg._get_node(key), DictConfig) and key != "hydra":
+            keys += _missing_keys(cfg[key], f"{full}.")
+    return keys
 
 
 def load_config(overrides: list[str] | None = None, config_name: str = "config") -> SimConfig:
@@ -65,10 +95,25 @@ def compose_raw(overrides: list[str], config_name: str = "config") -> DictConfig
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             return compose(config_name=config_name, overrides=list(overrides))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = (
+            f"{_relative(mark.name)}, line {mark.line + 1}, column {mark.column + 1}"
+            if mark
+            else "a config file"
+        )
+        raise ConfigError(f"{where}: malformed YAML ({getattr(exc, 'problem', exc)})") from None
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError(clean_message(exc)) from None
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(CONF_DIR.parent))
+    except ValueError:
+        return path
 
 
 def expand_sweep(overrides: list[str]) -> list[list[str]]:
@@ -121,18 +166,31 @@ def clean_message(exc: BaseException) -> str:
         group, name = missing.groups()
         options = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
         return f"{group}={name}: no such {group}; choose one of: {', '.join(options)}"
-    head = text.splitlines()[0] if text else type(exc).__name__
-    cause = str(exc.__cause__ or "").strip()
-    detail = cause.splitlines()[0].strip() if cause else ""
+    lines = text.splitlines()
+    head = lines[0] if lines else type(exc).__name__
+    # OmegaConf's detail is in the chained exception, or in the message's later lines.
+    cause = str(exc.__cause__ or exc.__context__ or "").strip() or "\n".join(lines[1:]).strip()
+    if type(exc).__name__ == "OverrideParseException":
+        return f"cannot parse the command-line override: {head}"
+    in_file = re.match(r"In '([\w/]+)':", head)
+    if in_file:  # an error inside a config file: say which file, then what is wrong
+        return f"conf/{in_file.group(1)}.yaml: {_describe(cause, '', '') or head}"
     match = _OVERRIDE.search(head)
     override = match.group(1) if match else ""
-    key = override.split("=", 1)[0].lstrip("+~")
-    if key.startswith("scenario.tactics.") and "not in struct" in detail:
-        tactic = key.split(".")[2]
+    return _describe(cause, override, override.split("=", 1)[0].lstrip("+~")) or head
+
+
+def _describe(cause: str, override: str, key: str) -> str:
+    """Say what OmegaConf's ``cause`` means for ``key`` (set by ``override``)."""
+    detail = cause.splitlines()[0].strip() if cause else ""
+    full_key = _FULL_KEY.search(cause)
+    full_key = full_key.group(1) if full_key else key
+    if full_key.startswith("scenario.tactics.") and "not in struct" in detail:
+        tactic = full_key.split(".")[2]
         if detail.startswith(f"Key '{tactic}'"):
             return (
-                f"{key}: the chosen scenario has no '{tactic}' tactic; pick a scenario that "
-                f"has it, or add it with +tactic@scenario.tactics.{tactic}={tactic}"
+                f"{full_key}: the chosen scenario has no '{tactic}' tactic; pick a scenario "
+                f"that has it, or add it with +tactic@scenario.tactics.{tactic}={tactic}"
             )
         from sim.tactics import tactic_class
 
@@ -140,12 +198,8 @@ def clean_message(exc: BaseException) -> str:
             names = ", ".join(f.name for f in dataclasses.fields(tactic_class(tactic)))
         except ConfigError:
             names = "(unknown tactic)"
-        return f"{key}: unknown parameter of tactic '{tactic}'; allowed keys are {names}"
-    if type(exc).__name__ == "OverrideParseException":
-        return f"cannot parse the command-line override: {head}"
+        return f"{full_key}: unknown parameter of tactic '{tactic}'; allowed keys are {names}"
     if detail.startswith("Key '") and " not in " in detail:
-        full_key = _FULL_KEY.search(cause)
-        full_key = full_key.group(1) if full_key else key
         schema = _SCHEMAS.get(detail.rsplit("'", 2)[-2]) if detail.endswith("'") else None
         allowed = (
             f"; allowed keys are {', '.join(f.name for f in dataclasses.fields(schema))}"
@@ -154,5 +208,5 @@ def clean_message(exc: BaseException) -> str:
         )
         return f"{full_key}: unknown key{allowed}"
     if detail:
-        return f"{override or key}: {detail}" if (override or key) else detail
-    return head
+        return f"{override or full_key}: {detail}" if (override or full_key) else detail
+    return ""
