@@ -29,17 +29,20 @@ def test_each_run_records_its_config_hash_and_versions(tmp_path):
 
 def test_a_recorded_run_reproduces_exactly_and_a_tampered_one_does_not(tmp_path):
     out = tmp_path / "run"
-    proc = run_cli("scenario=data_sharing", "seed=5", "days=100", "warmup_days=10",
-                   f"hydra.run.dir={out}")
+    proc = run_cli(
+        "scenario=data_sharing", "seed=5", "days=100", "warmup_days=10", f"hydra.run.dir={out}"
+    )
     assert proc.returncode == 0, proc.stderr
-    ok = subprocess.run([sys.executable, "-m", "sim.reproduce", str(out)], cwd=ROOT,
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "sim.reproduce", str(out)], cwd=ROOT, capture_output=True, text=True
+    )
     assert ok.returncode == 0 and "reproduced exactly" in ok.stdout
     summary = json.loads((out / "summary.json").read_text())
     summary["deals_won"] += 1
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    bad = subprocess.run([sys.executable, "-m", "sim.reproduce", str(out)], cwd=ROOT,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "sim.reproduce", str(out)], cwd=ROOT, capture_output=True, text=True
+    )
     assert bad.returncode == 1 and "deals_won" in bad.stdout
 
 
@@ -67,14 +70,25 @@ def test_a_rerun_of_the_same_config_reuses_the_finished_run(tmp_path):
 
 def _compare(*args, **kw):
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    return subprocess.Popen([sys.executable, "-m", "experiments.compare_tactics", *args],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "experiments.compare_tactics", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def test_a_killed_comparison_resumes_to_the_same_tables(tmp_path):
-    common = ["scenarios=baseline,liaison", "replicates=8", "days=150", "warmup_days=30",
-              "hydra.launcher.n_jobs=2"]
+    common = [
+        "scenarios=baseline,liaison",
+        "replicates=8",
+        "days=150",
+        "warmup_days=30",
+        "hydra.launcher.n_jobs=2",
+    ]
     killed = tmp_path / "killed"
     proc = _compare(*common, f"hydra.sweep.dir={killed}", start_new_session=True)
     deadline = time.time() + 300
@@ -96,5 +110,6 @@ def test_a_killed_comparison_resumes_to_the_same_tables(tmp_path):
     _, err = clean.communicate(timeout=600)
     assert clean.returncode == 0, err
     for name in ("runs.csv", "effects.csv"):
-        pd.testing.assert_frame_equal(pd.read_csv(killed / name),
-                                      pd.read_csv(tmp_path / "clean" / name))
+        pd.testing.assert_frame_equal(
+            pd.read_csv(killed / name), pd.read_csv(tmp_path / "clean" / name)
+        )
