@@ -37,6 +37,29 @@ class Lead(mesa.Agent):
     compared with, never the draws, so paired scenarios differ only by the tactic.
     """
 
+    # State that most leads never change lives on the class: a lead that changes it gets its
+    # own value. This keeps creating a lead (the model's most frequent act) cheap.
+    stage = Stage.LEAD
+    ready_day = -1  # last day marketing judged it ready for sales (speed-to-lead clock)
+    mql_day = -1
+    followed_day = -1
+    sal_day = -1
+    sql_day = -1
+    closed_day = -1
+    churn_day = -1
+    marketer: Marketer | None = None
+    rep: SalesRep | None = None
+    nurture_until = -1  # >= 0 while in a nurture programme
+    nurtured = False
+    escalated = False
+    recycled = 0
+    handoffs = 0
+    mismatch = False
+    search_hours = 0.0  # prospecting hours spent finding this lead (rep-sourced)
+    rep_view = 0.0  # the assigned rep's pre-contact view
+    coverage_at_open = 0.0
+    delay_bucket = -1
+
     def __init__(
         self,
         model: FunnelModel,
@@ -45,40 +68,18 @@ class Lead(mesa.Agent):
         intent: float,
         value: float,
         territory: int,
-        z: tuple[float, float, float, float],
-        u: tuple[float, float, float, float, float],
+        z: tuple[float, float, float, float] | list[float],
+        u: tuple[float, float, float, float, float] | list[float],
     ) -> None:
         super().__init__(model)
         self.source = source
         self.fit = fit
-        self.intent0 = intent
-        self.intent = intent
-        self.intent_day = model.day
+        self.intent0 = self.intent = intent
+        self.intent_day = self.created_day = model.day
         self.value = value
         self.territory = territory
         self.z_score, self.z_rep, self.z_valid, self.z_cycle = z
         self.u_contact, self.u_sql, self.u_outcome, self.u_mismatch, self.u_churn = u
-        self.stage = Stage.LEAD
-        self.created_day = model.day
-        self.ready_day = -1  # last day marketing judged it ready for sales (speed-to-lead clock)
-        self.mql_day = -1
-        self.followed_day = -1
-        self.sal_day = -1
-        self.sql_day = -1
-        self.closed_day = -1
-        self.churn_day = -1
-        self.marketer: Marketer | None = None
-        self.rep: SalesRep | None = None
-        self.nurture_until = -1  # > 0 while in a nurture programme
-        self.nurtured = False
-        self.escalated = False
-        self.recycled = 0
-        self.handoffs = 0
-        self.mismatch = False
-        self.search_hours = 0.0  # prospecting hours spent finding this lead (rep-sourced)
-        self.rep_view = 0.0  # the assigned rep's pre-contact view
-        self.coverage_at_open = 0.0
-        self.delay_bucket = -1
 
     def intent_at(self, day: int, decay: float | None = None) -> float:
         """Intent on ``day``, decayed since its last update at ``decay`` per day."""

@@ -110,6 +110,7 @@ class FunnelModel(mesa.Model):
         self.record_journeys = cfg.record_journeys
         self.journeys: list[tuple] = []
         self._inbound_count = 0
+        self.day = 0
 
         # Mechanism settings that tactics may change in their setup().
         self.mismatch_probability = b.mismatch_prob
@@ -160,14 +161,11 @@ class FunnelModel(mesa.Model):
         )
 
     # --- time -----------------------------------------------------------------------------
-    @property
-    def day(self) -> int:
-        """The current business day (0 before the first step)."""
-        return int(self.time)
-
     def step(self) -> None:
         """One business day, in the order given in the module docstring."""
-        day = self.day
+        # ``day`` is the current business day (0 before the first step). It is set here, not
+        # derived from ``time`` on each use: the day's events all run at this same time.
+        self.day = day = int(self.time)
         self.kpis.measuring = day > self.config.warmup_days
         self.kpis.reset_day()
         for tactic in self._hooks["start_day"]:
@@ -220,17 +218,17 @@ class FunnelModel(mesa.Model):
         u[:, 4] = self.rngs["churn"].random(n)
         marketers = self._marketer_list
         n_m = len(marketers)
-        for i in range(n):
-            lead = Lead(
-                self,
-                MARKETING,
-                float(fit[i]),
-                float(intent[i]),
-                float(value[i]),
-                int(territory[i]),
-                tuple(z[i].tolist()),
-                tuple(u[i].tolist()),
-            )
+        rows = zip(
+            fit.tolist(),
+            intent.tolist(),
+            value.tolist(),
+            territory.tolist(),
+            z.tolist(),
+            u.tolist(),
+            strict=True,
+        )
+        for f, i_, v, t, z_row, u_row in rows:
+            lead = Lead(self, MARKETING, f, i_, v, t, z_row, u_row)
             self.ledger.enter(Stage.LEAD)
             self.kpis.on_created(lead, inbound=True)
             marketer = marketers[self._inbound_count % n_m]
