@@ -38,7 +38,7 @@ from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep
 from sim.funnel import OPEN_STAGES, LeadDefinition, Stage, StageLedger
 from sim.metrics import Kpis
 from sim.params import BUSINESS_DAYS_PER_YEAR, Funnel, SimConfig, build_config
-from sim.policies import FollowUpPolicy, ThresholdPolicy
+from sim.policies import FollowUpPolicy, RoutingPolicy, ThresholdPolicy, make_policy
 from sim.rng import streams
 from sim.tactics import Tactic, make_tactic
 
@@ -73,8 +73,9 @@ class FunnelModel(mesa.Model):
         rng: the run's seed (Mesa's keyword; ``mesa.batch_run`` passes it). Overrides
             ``seed`` in ``config``. Must be a whole number: every random stream is derived
             from it by name.
-        follow_up_policy: the reps' follow-up rule (default ``FollowUpPolicy()``).
-        threshold_policy: the marketers' threshold rule (default ``ThresholdPolicy()``).
+        follow_up_policy: the reps' follow-up rule, overriding ``config.policies.follow_up``.
+        threshold_policy: the marketers' threshold rule, overriding ``policies.threshold``.
+        routing_policy: the liaison's routing rule, overriding ``policies.routing``.
         **params: flat overrides by parameter name (``n_reps=10``, ``funnel="combined"``,
             ``tactics=["liaison"]``, ``days=250``).
 
@@ -91,6 +92,7 @@ class FunnelModel(mesa.Model):
         rng: int | None = None,
         follow_up_policy: FollowUpPolicy | None = None,
         threshold_policy: ThresholdPolicy | None = None,
+        routing_policy: RoutingPolicy | None = None,
         **params: Any,
     ) -> None:
         if rng is not None:
@@ -103,8 +105,10 @@ class FunnelModel(mesa.Model):
         self.org = cfg.org
         self.behaviour = b = cfg.behaviour
         self.rngs = streams(cfg.seed)
-        self.follow_up_policy = follow_up_policy or FollowUpPolicy()
-        self.threshold_policy = threshold_policy or ThresholdPolicy()
+        policies = cfg.policies
+        self.follow_up_policy = follow_up_policy or make_policy("follow_up", policies.follow_up)
+        self.threshold_policy = threshold_policy or make_policy("threshold", policies.threshold)
+        self.routing_policy = routing_policy or make_policy("routing", policies.routing)
         self.ledger = StageLedger()
         self.kpis = Kpis(self)
         self.record_journeys = cfg.record_journeys

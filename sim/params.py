@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -349,12 +350,44 @@ class ScenarioParams:
 
 
 @dataclass
+class PolicyParams:
+    """The decision rules, each a class named by ``_target_`` plus its keyword arguments.
+
+    Swap one from the command line (``policies.follow_up._target_=mypkg.MyPolicy``) or from
+    Python; ``sim.policies`` documents the interface each must have.
+    """
+
+    # reps: which leads
+    follow_up: dict[str, Any] = field(
+        default_factory=lambda: {"_target_": "sim.policies.FollowUpPolicy"}
+    )
+    # marketers' bar
+    threshold: dict[str, Any] = field(
+        default_factory=lambda: {"_target_": "sim.policies.ThresholdPolicy"}
+    )
+    # the liaison's routing
+    routing: dict[str, Any] = field(
+        default_factory=lambda: {"_target_": "sim.policies.RoutingPolicy"}
+    )
+
+
+def import_target(path: Any, key: str) -> Any:
+    """Import the object at dotted ``path`` (a ``_target_``), or fail naming ``key``."""
+    module_name, _, attr = str(path).rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError):
+        raise ConfigError(f"{key} = {path!r}: cannot import that class") from None
+
+
+@dataclass
 class SimConfig:
     """Everything one run needs: organisation, behaviour, scenario and run settings."""
 
     org: OrgParams = field(default_factory=OrgParams)
     behaviour: BehaviourParams = field(default_factory=BehaviourParams)
     scenario: ScenarioParams = field(default_factory=ScenarioParams)
+    policies: PolicyParams = field(default_factory=PolicyParams)
     seed: int = 0
     days: int = 2 * BUSINESS_DAYS_PER_YEAR  # business days simulated
     warmup_days: int = 125  # business days excluded from the reported KPIs
@@ -438,7 +471,7 @@ def build_config(data: dict[str, Any] | SimConfig | None = None, **overrides: An
     for key, value in overrides.items():
         if key in leaves:
             nested.setdefault(leaves[key], {})[key] = value
-        elif key in top_keys - {"org", "behaviour", "scenario"}:
+        elif key in top_keys - {"org", "behaviour", "scenario", "policies"}:
             nested[key] = value
         elif key in {"funnel", "tactics", "scenario_name"}:
             nested.setdefault("scenario", {})[key.removeprefix("scenario_")] = value
@@ -449,8 +482,32 @@ def build_config(data: dict[str, Any] | SimConfig | None = None, **overrides: An
     org = _build_section(OrgParams, nested.get("org", {}), "org")
     behaviour = _build_section(BehaviourParams, nested.get("behaviour", {}), "behaviour")
     scenario = _build_scenario(nested.get("scenario", {}))
+    policies = _build_policies(nested.get("policies", {}))
     run = {k: nested[k] for k in ("seed", "days", "warmup_days", "record_journeys") if k in nested}
-    return SimConfig(org=org, behaviour=behaviour, scenario=scenario, **run)
+    return SimConfig(org=org, behaviour=behaviour, scenario=scenario, policies=policies, **run)
+
+
+def _build_policies(data: Any) -> PolicyParams:
+    if isinstance(data, PolicyParams):
+        data = dataclasses.asdict(data)
+    if not isinstance(data, dict):
+        raise ConfigError(f"policies = {data!r}: must be a mapping")
+    allowed = {f.name for f in dataclasses.fields(PolicyParams)}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"policies.{unknown[0]}: unknown decision; allowed keys are "
+            f"{', '.join(sorted(allowed))}"
+        )
+    from sim.policies import make_policy  # policies import params: import here, not at the top
+
+    merged = dataclasses.asdict(PolicyParams())
+    for kind, spec in data.items():
+        if not isinstance(spec, dict) or "_target_" not in spec:
+            raise ConfigError(f"policies.{kind} = {spec!r}: must be a mapping with a _target_")
+        merged[kind] = dict(spec)
+        make_policy(kind, spec)  # raises ConfigError on a bad class or arguments
+    return PolicyParams(**merged)
 
 
 def _build_scenario(data: Any) -> ScenarioParams:

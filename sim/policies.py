@@ -1,17 +1,26 @@
 """Swappable decision rules: small classes with one documented method each.
 
 Agents hold *what* they can do; a policy decides *which* of it to do. The defaults below are
-the model's standard behaviour; a researcher replaces one by passing another instance to
-``FunnelModel`` (``follow_up_policy=...``, ``threshold_policy=...``) without forking agents.
+the model's standard behaviour. A researcher replaces one without forking the package:
+
+- in config, by naming a class with ``_target_`` (plus keyword arguments):
+  ``python -m sim policies.follow_up._target_=mypkg.rules.OldestFirst``;
+- from Python: ``FunnelModel(follow_up_policy=OldestFirst())``.
+
+A replacement must have the same method as the default it replaces (subclassing it is the
+easy way): ``FollowUpPolicy.choose``, ``ThresholdPolicy.update``, ``RoutingPolicy.choose_rep``.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from sim.params import ConfigError, import_target
 
 if TYPE_CHECKING:
     from sim.agents import Lead, Marketer, SalesRep
+    from sim.model import FunnelModel
 
 
 class Goal(enum.Enum):
@@ -83,3 +92,47 @@ class ThresholdPolicy:
             case _:
                 raise ValueError(f"unknown marketing goal {marketer.goal!r}")
         return min(0.95, max(0.05, theta))
+
+
+class RoutingPolicy:
+    """Which rep a liaison gives a lead to (when routing a new MQL or escalating one).
+
+    Default: the rep with the most spare follow-up slots net of its queue; ties go to the
+    rep listed first.
+    """
+
+    def choose_rep(self, model: FunnelModel, lead: Lead) -> SalesRep:
+        """Return the rep that should get ``lead``."""
+        return max(model._rep_list, key=_room)
+
+
+def _room(rep: SalesRep) -> int:
+    return rep.spare_follow_ups - len(rep.queue)
+
+
+#: Each configurable decision, the default class, and the method a replacement must have.
+POLICY_KINDS: dict[str, tuple[type, str]] = {
+    "follow_up": (FollowUpPolicy, "choose"),
+    "threshold": (ThresholdPolicy, "update"),
+    "routing": (RoutingPolicy, "choose_rep"),
+}
+
+
+def make_policy(kind: str, spec: dict[str, Any]) -> Any:
+    """Instantiate the policy ``spec["_target_"]`` for decision ``kind`` with the other keys."""
+    if kind not in POLICY_KINDS:
+        raise ConfigError(
+            f"policies.{kind}: unknown decision; choose from {', '.join(POLICY_KINDS)}"
+        )
+    spec = dict(spec)
+    key = f"policies.{kind}._target_"
+    cls = import_target(spec.pop("_target_"), key)
+    method = POLICY_KINDS[kind][1]
+    if not (isinstance(cls, type) and callable(getattr(cls, method, None))):
+        raise ConfigError(f"{key} = {cls!r}: not a class with a {method}() method")
+    try:
+        return cls(**spec)
+    except TypeError as exc:
+        raise ConfigError(
+            f"policies.{kind}: {cls.__name__} does not take these arguments ({exc})"
+        ) from None

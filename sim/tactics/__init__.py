@@ -23,11 +23,10 @@ it with ``_target_`` in its YAML), and add ``conf/tactic/<name>.yaml``.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sim.params import ConfigError, _check_fields
+from sim.params import ConfigError, _check_fields, import_target
 
 if TYPE_CHECKING:
     from sim.agents import Lead, SalesRep
@@ -87,13 +86,7 @@ REGISTRY: dict[str, type[Tactic]] = {}
 def tactic_class(name: str, target: str | None = None) -> type[Tactic]:
     """Return the class for tactic ``name``, or the class at dotted path ``target``."""
     if target:
-        module_name, _, attr = target.rpartition(".")
-        try:
-            cls = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError, ValueError):
-            raise ConfigError(
-                f"scenario.tactics.{name}._target_ = {target!r}: cannot import that class"
-            ) from None
+        cls = import_target(target, f"scenario.tactics.{name}._target_")
         if not (isinstance(cls, type) and issubclass(cls, Tactic)):
             raise ConfigError(
                 f"scenario.tactics.{name}._target_ = {target!r}: not a sim.tactics.Tactic subclass"

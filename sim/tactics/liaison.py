@@ -69,16 +69,11 @@ class LiaisonTactic(Tactic):
         for liaison in self._list:
             liaison.start_day()
 
-    @staticmethod
-    def _roomiest(model: FunnelModel) -> SalesRep:
-        # The rep with the most spare follow-up slots net of its queue; ties go to the first.
-        return max(model._rep_list, key=lambda r: r.spare_follow_ups - len(r.queue))
-
     def route(self, model: FunnelModel, lead: Lead) -> SalesRep | None:
         """Route to the rep with the most room, if there is liaison time for it."""
         if not self._spend(self.route_hours):
             return None
-        return self._roomiest(model)
+        return model.routing_policy.choose_rep(model, lead)
 
     def on_day(self, model: FunnelModel) -> None:
         """Enforce the follow-up SLA on leads waiting past it.
