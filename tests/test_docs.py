@@ -19,6 +19,7 @@ from tests.conftest import ROOT
 ODD = ROOT / "docs" / "ODD.md"
 TABLE_HEADING = "## Parameter table"
 RUN_SETTINGS = ("seed", "days", "warmup_days", "record_journeys")
+TACTICS = ["liaison", "shared_goals", "lead_validation", "data_sharing"]
 
 ELEMENTS = [
     r"Purpose and patterns",
@@ -45,23 +46,35 @@ DESIGN_CONCEPTS = [
 
 
 def tactic_classes() -> list[type]:
-    sim.tactics.tactic_class("liaison")  # fills the registry
-    names = ["liaison", "shared_goals", "lead_validation", "data_sharing"]
-    names += sorted(set(sim.tactics.REGISTRY) - set(names))  # tactics added later, too
+    sim.tactics.tactic_class(TACTICS[0])  # fills the registry
+    names = TACTICS + sorted(set(sim.tactics.REGISTRY) - set(TACTICS))  # tactics added later
     return [sim.tactics.tactic_class(name) for name in names]
 
 
 def documented_classes() -> dict[type, list[dataclasses.Field]]:
-    """Each schema class with the fields the parameter table must document."""
-    classes: dict[type, list[dataclasses.Field]] = {
-        SimConfig: [f for f in dataclasses.fields(SimConfig) if f.name in RUN_SETTINGS],
-        ScenarioParams: list(dataclasses.fields(ScenarioParams)),
-        OrgParams: list(dataclasses.fields(OrgParams)),
-        BehaviourParams: list(dataclasses.fields(BehaviourParams)),
-    }
-    for cls in tactic_classes():
+    """Each schema class with the fields the parameter table must document.
+
+    ``SimConfig``'s own fields are the run settings; each of its fields that holds a dataclass
+    (``org``, ``behaviour``, ``scenario``, and any section added later) is documented in a
+    subsection of its own, and so is every registered tactic.
+    """
+    run_settings, sections = [], []
+    for f in dataclasses.fields(SimConfig):
+        if dataclasses.is_dataclass(default_of(f)):
+            sections.append(type(default_of(f)))
+        else:
+            run_settings.append(f)
+    classes: dict[type, list[dataclasses.Field]] = {SimConfig: run_settings}
+    for cls in sections + tactic_classes():
         classes[cls] = list(dataclasses.fields(cls))
     return classes
+
+
+def test_the_schema_has_the_sections_the_brief_names():
+    classes = documented_classes()
+    assert {OrgParams, BehaviourParams, ScenarioParams} <= set(classes)
+    assert {f.name for f in classes[SimConfig]} >= set(RUN_SETTINGS)
+    assert {c.name for c in tactic_classes()} >= set(TACTICS)
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +129,8 @@ def matches_default(cell: str, default: object) -> bool:
             return math.isclose(float(cell.replace(",", "")), float(default), rel_tol=1e-12)
         except ValueError:
             return False
+    if isinstance(default, dict) and set(default) == {"_target_"}:
+        return cell == default["_target_"]  # a decision rule, documented by its class
     if isinstance(default, dict):
         return cell == ("{}" if not default else str(default))
     return cell == str(default)
