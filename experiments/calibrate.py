@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwritten: {out} and {opts['trials_out']}")
     print(
         "make these the Python defaults too: update BehaviourParams in sim/params.py "
-        "(tests/test_calibration.py checks they match)"
+        "(tests/test_experiments.py checks they match)"
     )
     return 0
 

@@ -32,9 +32,11 @@ class Lead(mesa.Agent):
 
     Every random number a lead's fate depends on is drawn once, at creation, from the stream
     of its origin (``market`` for inbound leads): its measurement errors (``z_*``) and the
-    uniforms that decide contact, qualification, the deal's outcome, a promise/sale
-    mismatch and the first renewal (``u_*``). A tactic changes the *probabilities* these are
-    compared with, never the draws, so paired scenarios differ only by the tactic.
+    uniforms that decide contact, qualification, the deal's outcome and a promise/sale
+    mismatch (``u_*``), plus the first renewal's uniform from the ``churn`` stream (for
+    rep-prospected leads, all from the ``prospects`` stream). A tactic changes the
+    *probabilities* these are compared with, never the draws, so paired scenarios differ
+    only by the tactic.
     """
 
     # State that most leads never change lives on the class: a lead that changes it gets its
@@ -313,10 +315,14 @@ class SalesRep(mesa.Agent):
     def assign(self, lead: Lead) -> None:
         """Put a handed lead in this rep's queue, with the rep's first look at it."""
         lead.rep = self
-        # In a combined funnel the rep sees marketing's (shared) score itself; otherwise its
-        # own view, with its own measurement error.
-        z = lead.z_score if self.model.rep_sees_marketing_score else lead.z_rep
-        lead.rep_view = max(0.0, self.view.score(lead.fit, lead.intent_at(self.model.day), z))
+        # In a combined funnel the rep sees marketing's (shared) score itself, as it stands
+        # after any learning from feedback; otherwise its own view, with its own error.
+        day = self.model.day
+        if self.model.rep_sees_marketing_score and lead.marketer is not None:
+            view = lead.marketer.score(lead, day)
+        else:
+            view = self.view.score(lead.fit, lead.intent_at(day), lead.z_rep)
+        lead.rep_view = max(0.0, view)
         self.queue.append(lead)
 
     def capacity_today(self) -> tuple[float, float]:
@@ -356,7 +362,8 @@ class SalesRep(mesa.Agent):
     def expire_queue(self, day: int) -> None:
         """Leads waiting longer than the expiry count as ignored (never worked)."""
         expiry = self.model.behaviour.mql_expiry_days
-        if self.queue and day - self.queue[0].mql_day >= expiry:
+        # Not only the front: escalated leads join a queue at its end, out of hand-off order.
+        if any(day - lead.mql_day >= expiry for lead in self.queue):
             keep = []
             for lead in self.queue:
                 if day - lead.mql_day >= expiry:

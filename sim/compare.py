@@ -197,9 +197,10 @@ def build_report(
         rep.figure(path, captions.get(key, key))
     rep.heading("Caveats")
     rep.para(
-        "This is a model, not a forecast. Its behavioural parameters are assumptions set "
-        "to land the baseline near published benchmark ranges (see "
-        "calibration/stylized_facts.yaml); they have not yet been fitted formally, so read "
+        "This is a model, not a forecast. Its main behavioural parameters are fitted so that "
+        "the default organisation's baseline and full alignment reproduce published "
+        "benchmark ranges at once (conf/behaviour/calibrated.yaml, "
+        "sim/data/stylized_facts.yaml); the tactics' own parameters are assumptions. Read "
         "the ranking and the sizes as what the modelled mechanisms imply for this "
         "organisation's numbers, not as measured outcomes."
     )

@@ -353,6 +353,10 @@ class FunnelModel(mesa.Model):
         """A qualified lead becomes an opportunity that closes after a sales cycle."""
         self.move(lead, Stage.SQL)
         lead.sql_day = self.day
+        # Fix intent as it stands today: during the sales cycle it decays at the opportunity
+        # rate (slower under marketing's air cover), from this day on, not retroactively.
+        lead.intent = lead.intent_at(self.day)
+        lead.intent_day = self.day
         rep = lead.rep
         rep.opportunities.add(lead)
         lead.coverage_at_open = rep.coverage_integral

@@ -302,3 +302,45 @@ def sensitivity_chart(table: pd.DataFrame, method: str, stem: Path) -> list[Path
     )
     fig.tight_layout()
     return _save(fig, stem)
+
+
+def bench_chart(rows: pd.DataFrame, floor: float, stem: Path) -> list[Path]:
+    """Run time against leads created (log-log), with a line of slope one through the data."""
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for i, (kind, label) in enumerate(
+        (
+            ("scale_leads", "more lead volume (scaled org)"),
+            ("scale_days", "more days"),
+            ("per_lead", "one year, default org"),
+        )
+    ):
+        part = rows.loc[rows.kind == kind]
+        if len(part):
+            ax.plot(
+                part.leads,
+                part.seconds,
+                "o-" if len(part) > 1 else "o",
+                color=OKABE_ITO[i],
+                label=label,
+                markersize=8,
+            )
+    points = rows.loc[rows.kind.isin(["scale_leads", "scale_days", "per_lead"])]
+    if len(points):
+        x0 = float(points.leads.min())
+        y0 = float(points.loc[points.leads.idxmin(), "seconds"])
+        xs = np.array([x0, float(points.leads.max())])
+        ax.plot(xs, y0 * xs / x0, "--", color="#555555", label="linear (slope 1)")
+        ax.plot(
+            xs,
+            4 * floor * xs,
+            ":",
+            color=OKABE_ITO[3],
+            label="target: 4x a bare mesa.Agent per lead",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("leads created in the run")
+    ax.set_ylabel("wall time (s, median)")
+    ax.set_title("Run time grows linearly with leads", loc="left")
+    ax.legend(frameon=False)
+    return _save(fig, stem)

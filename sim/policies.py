@@ -95,7 +95,10 @@ class ThresholdPolicy:
 
 
 class RoutingPolicy:
-    """Which rep a liaison gives a lead to (when routing a new MQL or escalating one).
+    """Which rep a liaison gives a newly handed lead to.
+
+    (Escalations past the SLA are part of the liaison tactic's mechanism: they go to the rep
+    with the most unused follow-up slots.)
 
     Default: the rep with the most spare follow-up slots net of its queue; ties go to the
     rep listed first.

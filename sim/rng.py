@@ -24,8 +24,7 @@ STREAM_NAMES = (
     "market",  # inbound lead arrivals and their latent attributes and per-lead draws
     "churn",  # each inbound lead's renewal draw (drawn at creation, used if it becomes a customer)
     "prospects",  # attributes of rep-prospected leads
-    "marketing",  # marketers' decisions
-    "sales",  # reps' decisions: order of work, prospecting success
+    "sales",  # reps' prospecting success (leads found per prospecting hour)
     "customers",  # renewals after the first
 )
 

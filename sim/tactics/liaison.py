@@ -103,9 +103,12 @@ class LiaisonTactic(Tactic):
 
     def on_rejected(self, model: FunnelModel, lead: Lead) -> bool:
         """Recycle a turned-down lead to nurture instead of dropping it."""
+        marketer = lead.marketer
         if (
             lead.source != MARKETING
             or lead.recycled >= self.max_recycles
+            or marketer is None
+            or marketer.nurturing >= marketer.capacity  # no room: don't spend the time
             or not self._spend(self.recycle_hours)
         ):
             return False

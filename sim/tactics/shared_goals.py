@@ -25,8 +25,8 @@ class SharedGoals(Tactic):
     """Shared revenue goals for both teams (see the module docstring)."""
 
     name: ClassVar[str] = "shared_goals"
-    prospect_reserve_share: float = param(
-        0.15, lo=0.0, hi=1.0, doc="share of rep hours kept for own prospecting under shared goals"
+    prospect_reserve_cut: float = param(
+        0.5, lo=0.0, hi=1.0, doc="share of their prospecting reserve reps give up when credited"
     )
     air_cover: float = param(
         0.5, lo=0.0, hi=1.0, doc="share of opportunities' intent decay that marketing offsets"
@@ -47,5 +47,5 @@ class SharedGoals(Tactic):
             marketer.min_mql_sql_rate = self.min_mql_sql_rate
         for rep in model._rep_list:
             rep.credit_weight = 1.0
-            rep.reserve_share = min(rep.reserve_share, self.prospect_reserve_share)
+            rep.reserve_share *= 1.0 - self.prospect_reserve_cut
         model.opportunity_decay_factor *= 1.0 - self.air_cover
