@@ -6,6 +6,7 @@ Usage::
     python -m experiments.compare_tactics org=small replicates=30 seed_base=100
     python -m experiments.compare_tactics scenarios=baseline,liaison,full_alignment days=750
     python -m experiments.compare_tactics hydra/launcher=basic       # serial
+    python -m experiments.compare_tactics hydra/launcher=ray hydra.launcher.ray.init.address=H:P
     python -m experiments.compare_tactics from=multirun/2026-11-23/10-00-00-000000 out=cmp
     python -m experiments.compare_tactics resume=comparisons/2026-11-23/10-00-00-000000_default
 
@@ -167,7 +168,9 @@ def all_scenarios() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, validate every run, then launch the sweep through Hydra."""
-    argv = sys.argv[1:] if argv is None else argv
+    from sim.cli import launcher_fixes
+
+    argv = launcher_fixes(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__)
         return 0

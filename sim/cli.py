@@ -163,9 +163,24 @@ def _split_args(argv: list[str]) -> tuple[list[str], bool, bool, str]:
     return overrides, multirun, info, config_name
 
 
+def launcher_fixes(argv: list[str]) -> list[str]:
+    """Work around known launcher traps so the documented commands work as written.
+
+    hydra-ray-launcher 1.2 forces a 75 MiB object store, and Ray refuses any object store
+    size when joining an existing cluster: with ``hydra/launcher=ray`` and an ``address``,
+    ask for none (unless the command says otherwise).
+    """
+    ray = any(a in ("hydra/launcher=ray", "override hydra/launcher=ray") for a in argv)
+    joins = any(a.startswith("hydra.launcher.ray.init.address=") for a in argv)
+    sized = any("hydra.launcher.ray.init.object_store_memory" in a for a in argv)
+    if ray and joins and not sized:
+        return [*argv, "+hydra.launcher.ray.init.object_store_memory=null"]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     """Validate the command line, then hand it to Hydra."""
-    argv = sys.argv[1:] if argv is None else argv
+    argv = launcher_fixes(sys.argv[1:] if argv is None else argv)
     overrides, multirun, info, config_name = _split_args(argv)
     if not info:
         try:
