@@ -198,14 +198,14 @@ class BehaviourParams(_Validated):
         5.0, lo=0.0, lo_open=True, doc="Beta shape b of rep-prospected intent"
     )
     intent_decay_per_day: float = param(
-        0.0246, lo=0.0, hi=1.0, unit="1/day", doc="daily relative decay of intent without contact"
+        0.0228, lo=0.0, hi=1.0, unit="1/day", doc="daily relative decay of intent without contact"
     )
     # --- marketing ---------------------------------------------------------------------
     marketing_fit_weight: float = param(
         0.3, lo=0.0, hi=1.0, doc="weight of fit (vs engagement) in marketing's own score"
     )
     marketing_score_noise: float = param(
-        0.1676, lo=0.0, unit="score sd", doc="noise of marketing's own score"
+        0.1391, lo=0.0, unit="score sd", doc="noise of marketing's own score"
     )
     handoff_threshold: float = param(
         0.45,
@@ -268,13 +268,13 @@ class BehaviourParams(_Validated):
         0.2, lo=0.0, unit="hours/lead/day", doc="rep time per lead in qualification per day"
     )
     opportunity_hours_per_day: float = param(
-        0.1316,
+        0.1061,
         lo=0.0,
         unit="hours/opportunity/day",
         doc="rep time an open opportunity needs per day",
     )
     prospect_reserve_share: float = param(
-        0.1594, lo=0.0, hi=1.0, doc="share of rep hours kept for own prospecting"
+        0.1469, lo=0.0, hi=1.0, doc="share of rep hours kept for own prospecting"
     )
     prospect_leads_per_hour: float = param(
         0.3, lo=0.0, unit="leads/hour", doc="rep-prospected leads found per prospecting hour"
@@ -283,7 +283,7 @@ class BehaviourParams(_Validated):
         0.2, lo=0.0, unit="score sd", doc="noise of a rep's own pre-contact view of a lead"
     )
     rep_initial_trust: float = param(
-        0.6262, lo=0.0, hi=1.0, doc="reps' initial trust in marketing's leads"
+        0.7559, lo=0.0, hi=1.0, doc="reps' initial trust in marketing's leads"
     )
     trust_learning_rate: float = param(
         0.2, lo=0.0, hi=1.0, unit="1/period", doc="weight of the latest period in a rep's trust"
@@ -292,7 +292,7 @@ class BehaviourParams(_Validated):
         0.3, lo=0.0, hi=1.0, lo_open=True, doc="MQL-to-SQL rate at which a rep fully trusts MQLs"
     )
     follow_up_bar: float = param(
-        0.2599, lo=0.0, unit="score", doc="lowest perceived value a rep follows up"
+        0.2732, lo=0.0, unit="score", doc="lowest perceived value a rep follows up"
     )
     marketing_credit_discount: float = param(
         0.8, lo=0.0, hi=1.0, doc="weight reps give marketing leads they are not credited for"
@@ -301,35 +301,35 @@ class BehaviourParams(_Validated):
         10, lo=1, unit="business days", doc="wait after which an unworked MQL counts as ignored"
     )
     contact_rate: float = param(
-        0.9735, lo=0.0, hi=1.0, doc="chance to reach a lead followed up immediately"
+        0.9631, lo=0.0, hi=1.0, doc="chance to reach a lead followed up immediately"
     )
     decay_rate_per_day: float = param(
         1.5, lo=0.0, unit="1/day", doc="speed of lead decay with follow-up delay"
     )
     decay_floor: float = param(
-        0.2768, lo=0.0, hi=1.0, doc="share of the contact chance left after long delays"
+        0.2996, lo=0.0, hi=1.0, doc="share of the contact chance left after long delays"
     )
-    accept_bar: float = param(0.4481, lo=0.0, unit="score", doc="rep's bar for accepting a lead")
+    accept_bar: float = param(0.437, lo=0.0, unit="score", doc="rep's bar for accepting a lead")
     accept_noise: float = param(
         0.1, lo=0.0, unit="score sd", doc="noise of a rep's post-contact judgement"
     )
-    sql_scale: float = param(3.2448, lo=0.0, doc="SQL chance per unit of fit x intent")
-    win_base: float = param(0.4149, lo=0.0, hi=1.0, doc="win chance of a perfect-fit, served deal")
+    sql_scale: float = param(2.9677, lo=0.0, doc="SQL chance per unit of fit x intent")
+    win_base: float = param(0.4041, lo=0.0, hi=1.0, doc="win chance of a perfect-fit, served deal")
     no_decision_base: float = param(
-        0.4978, lo=0.0, hi=1.0, doc="no-decision chance of a deal with no intent left"
+        0.2677, lo=0.0, hi=1.0, doc="no-decision chance of a deal with no intent left"
     )
     mismatch_prob: float = param(
-        0.7144, lo=0.0, hi=1.0, doc="chance a marketing-sourced deal is sold unlike promised"
+        0.7061, lo=0.0, hi=1.0, doc="chance a marketing-sourced deal is sold unlike promised"
     )
     mismatch_win_penalty: float = param(
         0.25, lo=0.0, hi=1.0, doc="relative loss of win chance from a mismatch"
     )
     # --- customers ---------------------------------------------------------------------
     churn_base: float = param(
-        0.1102, lo=0.0, hi=1.0, doc="renewal churn chance of a matched customer with fit 0.5"
+        0.094, lo=0.0, hi=1.0, doc="renewal churn chance of a matched customer with fit 0.5"
     )
     mismatch_churn_uplift: float = param(
-        2.0925, lo=0.0, doc="relative churn increase from a promise/sale mismatch"
+        2.0509, lo=0.0, doc="relative churn increase from a promise/sale mismatch"
     )
 
 

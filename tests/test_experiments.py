@@ -1,0 +1,112 @@
+"""The calibration, validation and sensitivity programs, run end to end at small scale."""
+
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim.params import BehaviourParams, build_config
+from sim.validation import load_facts
+from tests.conftest import ROOT
+
+
+def _run(module, *args, timeout=900):
+    env = {**os.environ}
+    env.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_the_calibrated_file_is_the_default_everywhere():
+    path = ROOT / "conf/behaviour/calibrated.yaml"
+    fitted = yaml.safe_load(path.read_text())
+    defaults = BehaviourParams()
+    for key, value in fitted.items():
+        assert getattr(defaults, key) == pytest.approx(value), key
+    assert "behaviour: calibrated" in (ROOT / "conf/config.yaml").read_text()
+    build_config({"behaviour": fitted})  # and it is valid
+
+
+def test_calibration_is_reproducible_from_its_seed(tmp_path):
+    bodies = []
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.yaml"
+        proc = _run(
+            "experiments.calibrate",
+            "trials=2",
+            "replicates=2",
+            "days=300",
+            "warmup_days=40",
+            "org.contract_days=100",
+            f"out={out}",
+            f"trials_out={tmp_path / name}.csv",
+        )
+        assert proc.returncode == 0, proc.stderr
+        text = out.read_text()
+        bodies.append([ln for ln in text.splitlines() if not ln.startswith("#")])
+        assert "# " in text and "method: Optuna" in text
+    assert bodies[0] == bodies[1]
+    build_config({"behaviour": yaml.safe_load(out.read_text())})
+    assert len(pd.read_csv(tmp_path / "a.csv")) == 2
+
+
+def test_validation_at_small_scale_checks_every_fact_in_the_file(tmp_path):
+    proc = _run("experiments.validate", "replicates=4", f"out={tmp_path}")
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(tmp_path / "validation.csv")
+    facts = {f.id: f for f in load_facts()}
+    assert list(table.id) == list(facts)
+    for row in table.itertuples():
+        fact = facts[row.id]
+        assert row.kind == fact.kind
+        if fact.kind in ("level", "ratio", "uplift"):
+            assert (row.range_low, row.range_high) == fact.range
+            assert float(row.target) == fact.target
+    assert (tmp_path / "validation.png").stat().st_size > 10_000
+    failed = set(table.loc[~table.passed, "id"])
+    assert failed <= KNOWN_FAILURES, f"facts that no longer pass: {failed - KNOWN_FAILURES}"
+    assert "facts pass" in proc.stdout
+
+
+#: Facts the calibrated model does not reach yet, with the reason (docs/validation/README.md).
+KNOWN_FAILURES: set[str] = set()
+
+
+def test_sensitivity_screening_at_small_scale(tmp_path):
+    proc = _run(
+        "experiments.sensitivity",
+        "trajectories=2",
+        "replicates=1",
+        "days=200",
+        "warmup_days=40",
+        f"out={tmp_path}",
+    )
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(tmp_path / "sensitivity.csv")
+    from experiments.calibrate import SPACE
+
+    assert set(table.parameter) == set(SPACE)
+    assert set(table.output) == {"revenue_uplift", "win_rate_uplift"}
+    assert (table.mu_star >= 0).all()
+    assert (tmp_path / "sensitivity.png").stat().st_size > 10_000
+
+
+def test_experiment_programs_refuse_bad_input():
+    for module, arg in (
+        ("experiments.validate", "replicates=1"),
+        ("experiments.calibrate", "trials=0"),
+        ("experiments.sensitivity", "method=fast"),
+        ("experiments.validate", "org.n_reps=-2"),
+    ):
+        proc = _run(module, arg, timeout=120)
+        assert proc.returncode == 2, (module, proc.stderr)
+        assert proc.stderr.startswith("error:") and "Traceback" not in proc.stderr
