@@ -31,6 +31,7 @@ import pandas as pd
 
 from experiments.common import Bar, fail, replicate, scenario_configs, split_args
 from sim.config import CONF_DIR
+from sim.io import atomic_write
 from sim.params import BehaviourParams, ConfigError
 from sim.runner import run_many
 from sim.validation import calibration_loss, evaluate, load_facts, scenarios_needed
@@ -96,7 +97,8 @@ def write_calibrated(path: Path, params: dict[str, float], record: dict[str, obj
     ]
     lines += [f"{k}: {round(v, 4)}" for k, v in params.items()]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    # atomic: this file is the default behaviour of every run composed meanwhile
+    atomic_write(path, lambda p: p.write_text("\n".join(lines) + "\n"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         opts, overrides = split_args(argv, OPTIONS)
         if opts["trials"] < 1 or opts["replicates"] < 2:
             raise ConfigError("trials must be >= 1 and replicates >= 2")
+        if opts["seed_base"] < 0 or opts["seed"] < 0:
+            raise ConfigError("seed_base and seed must be whole numbers >= 0")
+        if opts["n_jobs"] == 0:
+            raise ConfigError("n_jobs=0: use -1 for every core, or a positive count")
         facts = load_facts()
         bases = scenario_configs(scenarios_needed(facts), overrides)
     except ConfigError as exc:

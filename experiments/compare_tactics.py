@@ -34,14 +34,22 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from experiments.common import Bar
+from experiments.common import Bar, split_args
 from sim.config import CONF_DIR, validate_overrides
 from sim.io import RECORD
 from sim.params import ConfigError
 
 CONFIG_NAME = "compare_tactics"
 DEFAULT_REPLICATES = 20
-OWN_KEYS = ("replicates", "seed_base", "scenarios", "baseline", "from", "out", "resume")
+OPTIONS = {
+    "replicates": DEFAULT_REPLICATES,
+    "seed_base": 1,
+    "scenarios": "",
+    "baseline": "baseline",
+    "from": None,
+    "out": None,
+    "resume": None,
+}
 
 
 class Progress:
@@ -138,28 +146,6 @@ def report(root: Path, out: Path | None, baseline: str) -> None:
     )
 
 
-def _split(argv: list[str]) -> tuple[dict[str, str], list[str]]:
-    own, rest = {}, []
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if sep and key in OWN_KEYS:
-            own[key] = value
-        else:
-            rest.append(arg)
-    return own, rest
-
-
-def _positive_int(own: dict[str, str], key: str, default: int, low: int) -> int:
-    raw = own.get(key, str(default))
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{key}={raw}: must be a whole number >= {low}") from None
-    if value < low:
-        raise ConfigError(f"{key}={raw}: must be a whole number >= {low}")
-    return value
-
-
 def all_scenarios() -> list[str]:
     """Every scenario in conf/scenario, baseline first."""
     names = sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
@@ -174,16 +160,26 @@ def main(argv: list[str] | None = None) -> int:
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__)
         return 0
-    own, rest = _split(argv)
-    baseline = own.get("baseline", "baseline")
     try:
-        if "from" in own:
-            report(Path(own["from"]), Path(own["out"]) if "out" in own else None, baseline)
+        own, rest = split_args(argv, OPTIONS)
+        baseline = own["baseline"]
+        if own["from"] is not None:
+            report(Path(own["from"]), Path(own["out"]) if own["out"] else None, baseline)
             return 0
-        replicates = _positive_int(own, "replicates", DEFAULT_REPLICATES, 2)
-        seed_base = _positive_int(own, "seed_base", 1, 0)
+        replicates, seed_base = own["replicates"], own["seed_base"]
+        if replicates < 2:
+            raise ConfigError(f"replicates={replicates}: must be a whole number >= 2")
+        if seed_base < 0:
+            raise ConfigError(f"seed_base={seed_base}: must be a whole number >= 0")
         known = all_scenarios()
-        scenarios = own["scenarios"].split(",") if own.get("scenarios") else known
+        scenarios = list(dict.fromkeys(own["scenarios"].split(","))) if own["scenarios"] else known
+        for arg in rest:  # these would silently replace the sweep this program builds
+            key = arg.split("=", 1)[0].lstrip("+~")
+            if key in ("seed", "scenario", "hydra.sweep.subdir"):
+                hint = {"seed": "seed_base= and replicates=", "scenario": "scenarios="}.get(
+                    key, "the default"
+                )
+                raise ConfigError(f"{arg}: set by this program; use {hint} instead")
         unknown = [s for s in scenarios if s not in known]
         if unknown:
             raise ConfigError(
@@ -202,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if "resume" in own:  # the same sweep directory: finished runs of the same config are reused
+    if own["resume"]:  # the same sweep directory: finished runs of the same config are reused
         if not Path(own["resume"]).is_dir():
             print(f"error: resume={own['resume']}: no such sweep directory", file=sys.stderr)
             return 2
@@ -212,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         f"comparing {len(scenarios)} scenarios x {replicates} replicates = {total} runs",
         file=sys.stderr,
     )
+    _FAILURES.clear()
+    saved_argv, saved_quiet = sys.argv, os.environ.get("FUNNEL_SIM_QUIET")
     os.environ["FUNNEL_SIM_QUIET"] = "1"  # one progress bar instead of a line per run
     sys.argv = [
         sys.argv[0],
@@ -227,7 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     ]
     from sim.cli import hydra_main
 
-    hydra_main()
+    try:
+        hydra_main()
+    finally:
+        sys.argv = saved_argv
+        if saved_quiet is None:
+            os.environ.pop("FUNNEL_SIM_QUIET", None)
+        else:
+            os.environ["FUNNEL_SIM_QUIET"] = saved_quiet
     for failure in _FAILURES:
         print(f"error: {failure}", file=sys.stderr)
     return 1 if _FAILURES else 0

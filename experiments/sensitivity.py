@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         opts, overrides = split_args(argv, OPTIONS)
+        if opts["n_jobs"] == 0 or opts["seed_base"] < 0:
+            raise ConfigError("n_jobs must be -1 or positive, seed_base >= 0")
         if opts["replicates"] < 1 or opts["trajectories"] < 2 or opts["samples"] < 2:
             raise ConfigError("replicates must be >= 1, trajectories and samples >= 2")
         prob = problem()

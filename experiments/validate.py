@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         opts, overrides = split_args(argv, OPTIONS)
+        if opts["n_jobs"] == 0 or opts["seed_base"] < 0:
+            raise ConfigError("n_jobs must be -1 or positive, seed_base >= 0")
         if opts["replicates"] < 2:
             raise ConfigError(f"replicates={opts['replicates']}: must be a whole number >= 2")
         table, runs = run_validation(

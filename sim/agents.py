@@ -172,7 +172,7 @@ class Customer(mesa.Agent):
         model = self.model
         u = self.lead.u_churn if self.renewals == 0 else model.rngs["customers"].random()
         churned = u < self.churn_probability()
-        model.kpis.on_renewal_decision(churned)
+        model.kpis.on_renewal_decision(churned, first=self.renewals == 0)
         if churned:
             model.churn(self)
         else:
@@ -208,21 +208,25 @@ class Marketer(mesa.Agent):
         return self.definition.score(lead.fit, lead.intent_at(day), lead.z_score)
 
     def receive(self, lead: Lead) -> None:
-        """Take a new (or recycled) lead: hand it over, nurture it, or drop it."""
+        """Take a new lead: hand it over, nurture it, or drop it."""
         lead.marketer = self
         self.period_leads += 1
         day = self.model.day
         if self.score(lead, day) >= self.threshold:
             self.model.submit_for_handoff(lead)
-        elif self.nurturing < self.capacity:
-            self.nurturing += 1
-            lead.nurtured = True
-            lead.nurture_until = day + self.model.behaviour.nurture_max_days
-            self.touch_due.setdefault(day + self.model.behaviour.nurture_touch_days, []).append(
-                lead
-            )
-        else:
+        elif not self.enrol(lead):
             self.model.close(lead, Stage.DROPPED)
+
+    def enrol(self, lead: Lead) -> bool:
+        """Put ``lead`` in a nurture programme if there is room; say whether there was."""
+        if self.nurturing >= self.capacity:
+            return False
+        b, day = self.model.behaviour, self.model.day
+        self.nurturing += 1
+        lead.nurtured = True
+        lead.nurture_until = day + b.nurture_max_days
+        self.touch_due.setdefault(day + b.nurture_touch_days, []).append(lead)
+        return True
 
     def nurture(self) -> None:
         """Touch the leads due today; hand over those now ready, drop those out of time."""
@@ -302,7 +306,6 @@ class SalesRep(mesa.Agent):
         self.coverage_integral = 0.0
         self.search_hours = 0.0
         self.spare_follow_ups = 1  # yesterday's spare follow-up slots, for routing
-        self.period_mql_followed = 0
         self.period_mql_outcomes = 0
         self.period_mql_sqls = 0
 
@@ -386,8 +389,6 @@ class SalesRep(mesa.Agent):
             b.decay_floor + (1.0 - b.decay_floor) * math.exp(-b.decay_rate_per_day * delay)
         )
         model.kpis.on_follow_up(lead, delay)
-        if lead.source == MARKETING:
-            self.period_mql_followed += 1
         lead.followed_day = day
         if lead.u_contact < p_reach and self.accepts(lead):
             model.accept(lead)
@@ -434,7 +435,6 @@ class SalesRep(mesa.Agent):
             observed = self.period_mql_sqls / self.period_mql_outcomes
             signal = min(1.0, observed / b.trusted_mql_sql_rate)
             self.trust += b.trust_learning_rate * (signal - self.trust)
-        self.period_mql_followed = 0
         self.period_mql_outcomes = 0
         self.period_mql_sqls = 0
 

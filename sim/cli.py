@@ -67,11 +67,12 @@ _INFO_FLAGS = {
 
 
 def kpi_table(summaries: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per scenario: the mean of each KPI over the runs given, and the run count."""
+    """One row per scenario (and org, if several): each KPI's mean over runs, and the count."""
     df = pd.DataFrame(summaries)
     cols = [k for k in TABLE_KPIS if k in df]
-    table = df.groupby("scenario", sort=False)[cols].mean()
-    table.insert(0, "runs", df.groupby("scenario", sort=False).size())
+    keys = ["org", "scenario"] if df["org"].nunique() > 1 else ["scenario"]
+    table = df.groupby(keys, sort=False)[cols].mean()
+    table.insert(0, "runs", df.groupby(keys, sort=False).size())
     return table
 
 
@@ -102,9 +103,10 @@ class KpiTableCallback(Callback):
             print(f"no finished runs under {sweep_dir}", file=sys.stderr)
             return
         days = summaries[0]["days"] - summaries[0]["warmup_days"]
+        orgs = sorted({str(x["org"]) for x in summaries})
         print(
             f"\nKPIs over {days} business days after warm-up "
-            f"(org: {summaries[0]['org']}; mean over seeds where a scenario has several runs):"
+            f"(org: {', '.join(orgs)}; mean over seeds where a scenario has several runs):"
         )
         print(format_table(kpi_table(summaries)))
         print(f"\nrun outputs: {sweep_dir}/<job>/ (summary.json, timeseries.csv)")

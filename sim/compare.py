@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.effects import EFFECT_KPIS, LEVEL, paired_effects, ranked
-from sim.io import incomplete_runs, load_runs, load_timeseries
+from sim.io import atomic_write, incomplete_runs, load_runs, load_timeseries
+from sim.params import BUSINESS_DAYS_PER_YEAR
 from sim.plotting import effect_chart, funnel_chart, timeseries_chart
 from sim.report import Report
 
@@ -72,12 +73,12 @@ def _pairs(effects: pd.DataFrame) -> int:
 
 
 def _check_single_org(runs: pd.DataFrame) -> None:
-    for col in ("org", "days", "warmup_days"):
+    for col in ("org", "days", "warmup_days", "settings_hash"):
         values = runs[col].unique()
         if len(values) > 1:
             raise ValueError(
                 f"the runs mix several values of {col} ({', '.join(map(str, values))}):"
-                " aggregate one organisation and run length at a time"
+                " aggregate runs of one organisation, run length, behaviour and code at a time"
             )
 
 
@@ -97,8 +98,8 @@ def aggregate(
     effects = paired_effects(runs, baseline=baseline)
     table = ranked_table(effects)
     files = [out / "runs.csv", out / "effects.csv"]
-    runs.to_csv(files[0], index=False)
-    effects.to_csv(files[1], index=False)
+    atomic_write(files[0], lambda p: runs.to_csv(p, index=False))
+    atomic_write(files[1], lambda p: effects.to_csv(p, index=False))
 
     n = _pairs(effects)
     figs = out / "figures"
@@ -121,8 +122,8 @@ def aggregate(
     files += paths
 
     report = build_report(runs, effects, table, fig_paths, baseline)
-    (out / "report.md").write_text(report.to_markdown(out))
-    (out / "report.html").write_text(report.to_html())
+    atomic_write(out / "report.md", lambda p: p.write_text(report.to_markdown(out)))
+    atomic_write(out / "report.html", lambda p: p.write_text(report.to_html()))
     files += [out / "report.md", out / "report.html"]
     return Comparison(
         runs=runs, effects=effects, table=table, files=files, incomplete=incomplete_runs(root)
@@ -140,7 +141,7 @@ def build_report(
     first = runs.iloc[0]
     org = first["org"]
     n = _pairs(effects)
-    years = (first.days - first.warmup_days) / 250
+    years = (first.days - first.warmup_days) / BUSINESS_DAYS_PER_YEAR
     rep = Report(f"Which sales-marketing alignment tactics pay for the '{org}' organisation?")
     rep.heading("The question")
     rep.para(

@@ -5,11 +5,11 @@ tactic is estimated from the *paired* differences ``scenario - baseline`` seed b
 market's luck cancels out of each difference, and the interval is much narrower than one
 computed from two independent samples (``unpaired_interval``, kept for comparison).
 
-Intervals: a Student-t interval on the paired differences (mean +- t * sd / sqrt(n)). The
-relative effect is the mean difference over the baseline mean, and its interval is the
-absolute one scaled the same way (the baseline mean is treated as known; with common random
-numbers its uncertainty is shared by both arms). So a relative interval excludes zero exactly
-when the absolute one does.
+Intervals: the absolute effect has a Student-t interval on the paired differences
+(mean +- t * sd / sqrt(n)); ``excludes_zero`` is that paired t-test at 95%. The relative
+effect ``R - 1`` with ``R = mean(scenario) / mean(baseline)`` gets a delta-method interval:
+a t interval on the linearised pairs ``(s_i - R * b_i) / mean(b)``, which carries the
+uncertainty of the baseline mean too.
 """
 
 from __future__ import annotations
@@ -74,8 +74,15 @@ def unpaired_interval(
     return diff, diff - half, diff + half
 
 
-def _relative(value: float, base_mean: float) -> float:
-    return value / abs(base_mean) if base_mean else float("nan")
+def _ratio_interval(
+    base: np.ndarray, other: np.ndarray, level: float
+) -> tuple[float, float, float]:
+    """``mean(other) / mean(base) - 1`` with its delta-method t interval over the pairs."""
+    if len(base) == 0 or base.mean() == 0:
+        return float("nan"), float("nan"), float("nan")
+    ratio = other.mean() / base.mean()
+    _, lo, hi = t_interval((other - ratio * base) / abs(base.mean()), level)
+    return float(ratio - 1.0), float(ratio - 1.0 + lo), float(ratio - 1.0 + hi)
 
 
 def paired_effects(
@@ -103,6 +110,7 @@ def paired_effects(
             other = pairs["scenario"].to_numpy(float)
             effect, lo, hi = t_interval(other - base, level)
             base_mean = float(base.mean()) if len(base) else float("nan")
+            rel, rel_lo, rel_hi = _ratio_interval(base, other, level)
             rows.append(
                 {
                     "scenario": scenario,
@@ -113,11 +121,11 @@ def paired_effects(
                     "effect": effect,
                     "effect_ci_low": lo,
                     "effect_ci_high": hi,
-                    "relative_effect": _relative(effect, base_mean),
-                    "relative_ci_low": _relative(lo, base_mean),
-                    "relative_ci_high": _relative(hi, base_mean),
+                    "relative_effect": rel,
+                    "relative_ci_low": rel_lo,
+                    "relative_ci_high": rel_hi,
                     "excludes_zero": bool(lo > 0 or hi < 0),
-                    "interval": f"{level:.0%} paired t",
+                    "interval": f"{level:.0%} paired t (absolute), delta method (relative)",
                 }
             )
     return pd.DataFrame(rows)

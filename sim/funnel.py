@@ -38,7 +38,7 @@ class Stage(enum.IntEnum):
     IGNORED = 8  # handed over, never followed up
     REJECTED = 9  # followed up, not accepted (not reached or not a fit)
     DISQUALIFIED = 10  # accepted, did not qualify as an opportunity
-    DROPPED = 11  # never handed over (nurture full or timed out)
+    DROPPED = 11  # never handed over (nurture full or timed out, or blocked by validation)
 
 
 OPEN_STAGES = (Stage.LEAD, Stage.MQL, Stage.SAL, Stage.SQL)

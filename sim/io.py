@@ -53,13 +53,33 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def config_hash(result_or_config: Any) -> str:
-    """A stable hash of a run's full config and the package version (what resuming checks)."""
-    from sim import __version__
+def source_digest() -> str:
+    """A digest of the package's source files: results change when the code does."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
-    cfg = getattr(result_or_config, "config", result_or_config)
-    text = json.dumps({"config": config_dict(cfg), "version": __version__}, sort_keys=True)
+
+def _hash(data: Any) -> str:
+    text = json.dumps({"data": data, "code": source_digest()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def config_hash(result_or_config: Any) -> str:
+    """A hash of a run's full config and the package's source (what resuming checks)."""
+    cfg = getattr(result_or_config, "config", result_or_config)
+    return _hash(config_dict(cfg))
+
+
+def settings_hash(result_or_config: Any) -> str:
+    """A hash of everything but the scenario and the seed: runs to compare must share it."""
+    cfg = getattr(result_or_config, "config", result_or_config)
+    data = config_dict(cfg)
+    data.pop("scenario")
+    data.pop("seed")
+    return _hash(data)
 
 
 def versions() -> dict[str, str]:
@@ -94,6 +114,8 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> list[Path]:
     """Write a run's outputs into ``out_dir``, each atomically, the completion record last."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # Overwriting a finished run: it is no longer finished until the new record is written.
+    (out / RECORD).unlink(missing_ok=True)
     written = [
         atomic_write(out / SUMMARY, lambda p: p.write_text(to_json(result.summary))),
         atomic_write(
@@ -113,6 +135,7 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> list[Path]:
         )
     record = {
         "config_hash": config_hash(result),
+        "settings_hash": settings_hash(result),
         "seed": result.config.seed,
         "scenario": result.config.scenario.name,
         "org": result.config.org.name,
@@ -179,6 +202,7 @@ def load_runs(root: str | Path) -> pd.DataFrame:
                     row[f"org.{key}"] = value
             row["funnel"] = config.get("scenario", {}).get("funnel")
             row["tactics"] = "+".join(sorted(config.get("scenario", {}).get("tactics", {})))
+        row["settings_hash"] = json.loads((run_dir / RECORD).read_text()).get("settings_hash")
         row["run_dir"] = str(run_dir.relative_to(root)) if run_dir != Path(root) else "."
         rows.append(row)
     if not rows:

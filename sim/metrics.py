@@ -41,6 +41,7 @@ class Kpis:
     def __init__(self, model: FunnelModel) -> None:
         self.model = model
         self.measuring = False
+        self.measured_days = 0
         self.c: dict[str, float] = dict.fromkeys(
             (
                 "leads_created",
@@ -58,6 +59,8 @@ class Kpis:
                 "revenue",
                 "renewals",
                 "churns",
+                "later_renewals",
+                "later_churns",
                 "rep_hours",
                 "rep_admin_hours",
                 "rep_selling_hours",
@@ -185,9 +188,16 @@ class Kpis:
             case _:
                 raise ValueError(f"not a deal outcome: {stage!r}")
 
-    def on_renewal_decision(self, churned: bool) -> None:
-        """A customer reached the end of a term and renewed or churned."""
-        self.add("churns" if churned else "renewals")
+    def on_renewal_decision(self, churned: bool, first: bool) -> None:
+        """A customer reached the end of a term and renewed or churned.
+
+        Only first renewals count towards ``retention_12m`` (12 months after the win, with
+        the default one-year contract); later terms are counted apart.
+        """
+        if first:
+            self.add("churns" if churned else "renewals")
+        else:
+            self.add("later_churns" if churned else "later_renewals")
 
     def on_rep_day(
         self, hours: float, admin: float, selling: float, follow_up: float, prospecting: float
@@ -208,7 +218,8 @@ class Kpis:
         """The run's scalar KPIs, measured over the window after warm-up."""
         c = self.c
         m = self.model
-        years = (m.config.days - m.config.warmup_days) / m.business_days_per_year
+        # the days actually measured, so a run stopped early or continued is per-year right
+        years = max(self.measured_days, 1) / m.business_days_per_year
         closed = c["deals_won"] + c["deals_lost"] + c["deals_no_decision"]
         resolved_mqls = c["mql_follow_ups"] + c["mqls_ignored"]
         same_day = _ratio(self.sql_by_delay[0], self.followed_by_delay[0])
@@ -243,6 +254,7 @@ class Kpis:
             "speed_to_lead_ratio": _ratio(same_day, late),
             "retention_12m": _ratio(c["renewals"], decisions),
             "renewal_decisions": int(decisions),
+            "later_renewal_decisions": int(c["later_renewals"] + c["later_churns"]),
             "rep_selling_share": _ratio(c["rep_selling_hours"], c["rep_hours"]),
             "rep_follow_up_share": _ratio(c["rep_follow_up_hours"], c["rep_hours"]),
             "rep_prospecting_share": _ratio(c["rep_prospecting_hours"], c["rep_hours"]),

@@ -171,6 +171,7 @@ class FunnelModel(mesa.Model):
         # derived from ``time`` on each use: the day's events all run at this same time.
         self.day = day = int(self.time)
         self.kpis.measuring = day > self.config.warmup_days
+        self.kpis.measured_days += self.kpis.measuring
         self.kpis.reset_day()
         for tactic in self._hooks["start_day"]:
             tactic.start_day(self)
@@ -336,17 +337,12 @@ class FunnelModel(mesa.Model):
     def recycle(self, lead: Lead) -> bool:
         """Send a lead sales turned down back to marketing's nurture; False if no room."""
         marketer = lead.marketer
-        if marketer is None or marketer.nurturing >= marketer.capacity:
+        if marketer is None or not marketer.enrol(lead):
             return False
         self.move(lead, Stage.LEAD)
         lead.recycled += 1
         lead.rep = None
         self.kpis.add("leads_recycled")
-        day = self.day
-        marketer.nurturing += 1
-        lead.nurtured = True
-        lead.nurture_until = day + self.behaviour.nurture_max_days
-        marketer.touch_due.setdefault(day + self.behaviour.nurture_touch_days, []).append(lead)
         return True
 
     def open_opportunity(self, lead: Lead) -> None:

@@ -452,12 +452,17 @@ def build_config(data: dict[str, Any] | SimConfig | None = None, **overrides: An
     Raises:
         ConfigError: on an unknown key, a wrong type or a value out of range.
     """
-    if isinstance(data, SimConfig):
-        data = dataclasses.asdict(data)
-        data["scenario"]["funnel"] = data["scenario"]["funnel"].value
+    if isinstance(data, SimConfig):  # keep its sections as they are (tactics may be instances)
+        data = {f.name: getattr(data, f.name) for f in dataclasses.fields(SimConfig)}
     nested: dict[str, Any] = {
         k: (dict(v) if isinstance(v, dict) else v) for k, v in (data or {}).items()
     }
+    for section, cls in (("org", OrgParams), ("behaviour", BehaviourParams)):
+        if isinstance(nested.get(section), cls):  # flat overrides below must reach it
+            nested[section] = dataclasses.asdict(nested[section])
+    if isinstance(nested.get("scenario"), ScenarioParams):
+        sc = nested["scenario"]
+        nested["scenario"] = {"name": sc.name, "funnel": sc.funnel, "tactics": dict(sc.tactics)}
     top_keys = {f.name for f in dataclasses.fields(SimConfig)}
     unknown = sorted(set(nested) - top_keys)
     if unknown:

@@ -180,8 +180,8 @@ def evaluate(
         }
         try:
             _check(fact, row, runs, extremes)
-        except KeyError as exc:
-            row["note"] = f"not checked: missing {exc}"
+        except (KeyError, IndexError, ValueError) as exc:
+            row["note"] = f"not checked: {type(exc).__name__}: {exc}"
         rows.append(row)
     return pd.DataFrame(rows)
 
