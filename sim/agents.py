@@ -238,12 +238,27 @@ class Marketer(mesa.Agent):
         b = model.behaviour
         next_day = day + b.nurture_touch_days
         later = self.touch_due.setdefault(next_day, [])
+        # The touch and the score of Lead.touch and LeadDefinition.score, written out: this
+        # loop runs for every nurtured lead every few days, the model's busiest.
+        decay, gain, value_gain = (
+            b.intent_decay_per_day,
+            b.nurture_intent_gain,
+            b.nurture_value_gain,
+        )
+        fit_weight, noise, threshold = (
+            self.definition.fit_weight,
+            self.definition.noise,
+            self.threshold,
+        )
         for lead in due:
             if lead.stage is not Stage.LEAD or lead.nurture_until < 0:
                 continue  # left nurture meanwhile (e.g. handed over)
-            lead.touch(day, b.nurture_intent_gain)
-            lead.value *= 1.0 + b.nurture_value_gain
-            if self.score(lead, day) >= self.threshold:
+            now = lead.intent * math.exp(-decay * (day - lead.intent_day))
+            intent = lead.intent = now + gain * (1.0 - now)
+            lead.intent_day = day
+            lead.value *= 1.0 + value_gain
+            score = fit_weight * lead.fit + (1.0 - fit_weight) * intent + noise * lead.z_score
+            if score >= threshold:
                 self.release(lead)
                 model.submit_for_handoff(lead)
             elif day >= lead.nurture_until:
@@ -301,6 +316,9 @@ class SalesRep(mesa.Agent):
         self.credit_weight = b.marketing_credit_discount
         self.trust = b.rep_initial_trust
         self.queue: list[Lead] = []
+        # A lower bound on the queue's oldest hand-off day (exact after each expiry scan), so
+        # most days need no scan; escalated leads join the queue out of hand-off order.
+        self.oldest_mql_day = 0
         self.qualifying: set[Lead] = set()
         self.opportunities: set[Lead] = set()
         self.coverage_integral = 0.0
@@ -327,6 +345,7 @@ class SalesRep(mesa.Agent):
             view = self.view.score(lead.fit, lead.intent_at(day), lead.z_rep)
         lead.rep_view = max(0.0, view)
         self.queue.append(lead)
+        self.oldest_mql_day = min(self.oldest_mql_day, lead.mql_day)
 
     def capacity_today(self) -> tuple[float, float]:
         """Return (selling hours given, follow-up hours available) for today."""
@@ -365,15 +384,16 @@ class SalesRep(mesa.Agent):
     def expire_queue(self, day: int) -> None:
         """Leads waiting longer than the expiry count as ignored (never worked)."""
         expiry = self.model.behaviour.mql_expiry_days
-        # Not only the front: escalated leads join a queue at its end, out of hand-off order.
-        if any(day - lead.mql_day >= expiry for lead in self.queue):
-            keep = []
-            for lead in self.queue:
-                if day - lead.mql_day >= expiry:
-                    self.model.ignore(lead)
-                else:
-                    keep.append(lead)
-            self.queue = keep
+        if not self.queue or day - self.oldest_mql_day < expiry:
+            return
+        keep = []
+        for lead in self.queue:
+            if day - lead.mql_day >= expiry:
+                self.model.ignore(lead)
+            else:
+                keep.append(lead)
+        self.queue = keep
+        self.oldest_mql_day = min((lead.mql_day for lead in keep), default=day)
 
     def follow_up(self, lead: Lead) -> None:
         """First contact with a handed lead: reach it, judge it, accept or reject it.
