@@ -27,7 +27,7 @@ import mesa
 import pandas as pd
 
 import sim
-from experiments.common import fail, split_args
+from experiments.common import fail, parse
 from sim.params import ConfigError
 from sim.plotting import bench_chart
 
@@ -111,12 +111,11 @@ def sweep_time(n_runs: int, days: int, launcher: str) -> tuple[float, list[str]]
 
 def main(argv: list[str] | None = None) -> int:
     """Measure every target and write the results."""
-    argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__)
-        return 0
+    parsed = parse(argv, __doc__, OPTIONS)
+    if isinstance(parsed, int):
+        return parsed
+    opts, rest = parsed
     try:
-        opts, rest = split_args(argv, OPTIONS)
         if rest:
             raise ConfigError(f"{rest[0]}: unknown option; allowed: {', '.join(OPTIONS)}")
     except ConfigError as exc:

@@ -29,7 +29,7 @@ from pathlib import Path
 import optuna
 import pandas as pd
 
-from experiments.common import Bar, fail, replicate, scenario_configs, split_args
+from experiments.common import Bar, fail, parse, replicate, scenario_configs
 from sim.config import CONF_DIR
 from sim.io import atomic_write
 from sim.params import BehaviourParams, ConfigError
@@ -104,17 +104,13 @@ def write_calibrated(path: Path, params: dict[str, float], record: dict[str, obj
 def main(argv: list[str] | None = None) -> int:
     """Run the calibration and write its results."""
     argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__)
-        return 0
+    parsed = parse(argv, __doc__, OPTIONS)
+    if isinstance(parsed, int):
+        return parsed
+    opts, overrides = parsed
     try:
-        opts, overrides = split_args(argv, OPTIONS)
         if opts["trials"] < 1 or opts["replicates"] < 2:
             raise ConfigError("trials must be >= 1 and replicates >= 2")
-        if opts["seed_base"] < 0 or opts["seed"] < 0:
-            raise ConfigError("seed_base and seed must be whole numbers >= 0")
-        if opts["n_jobs"] == 0:
-            raise ConfigError("n_jobs=0: use -1 for every core, or a positive count")
         facts = load_facts()
         bases = scenario_configs(scenarios_needed(facts), overrides)
     except ConfigError as exc:

@@ -67,6 +67,31 @@ class Bar:
         sys.stderr.flush()
 
 
+def parse(
+    argv: list[str] | None, doc: str | None, options: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]] | int:
+    """The experiments' common command line: ``--help``, own options, sim overrides.
+
+    Returns (options, overrides), or the exit status to return at once (0 after printing
+    the help, 2 after printing a one-line error). Seeds must be >= 0 and ``n_jobs`` -1 or
+    positive wherever a program has them.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    if any(a in ("-h", "--help") for a in argv):
+        print(doc)
+        return 0
+    try:
+        opts, rest = split_args(argv, options)
+        for key in ("seed", "seed_base"):
+            if key in opts and opts[key] < 0:
+                raise ConfigError(f"{key}={opts[key]}: must be a whole number >= 0")
+        if opts.get("n_jobs") == 0:
+            raise ConfigError("n_jobs=0: use -1 for every core, or a positive count")
+    except ConfigError as exc:
+        return fail(exc)
+    return opts, rest
+
+
 def fail(exc: BaseException) -> int:
     """Print a one-line error and return the exit status for bad input."""
     print(f"error: {exc}", file=sys.stderr)

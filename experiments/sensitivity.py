@@ -28,7 +28,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from experiments.calibrate import SPACE
-from experiments.common import Bar, fail, replicate, scenario_configs, split_args
+from experiments.common import Bar, fail, parse, replicate, scenario_configs
 from sim.params import ConfigError
 from sim.plotting import sensitivity_chart
 from sim.runner import run_many
@@ -129,14 +129,11 @@ def analyse(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sensitivity analysis and write its table and figure."""
-    argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__)
-        return 0
+    parsed = parse(argv, __doc__, OPTIONS)
+    if isinstance(parsed, int):
+        return parsed
+    opts, overrides = parsed
     try:
-        opts, overrides = split_args(argv, OPTIONS)
-        if opts["n_jobs"] == 0 or opts["seed_base"] < 0:
-            raise ConfigError("n_jobs must be -1 or positive, seed_base >= 0")
         if opts["replicates"] < 1 or opts["trajectories"] < 2 or opts["samples"] < 2:
             raise ConfigError("replicates must be >= 1, trajectories and samples >= 2")
         prob = problem()

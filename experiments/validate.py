@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.common import Bar, fail, replicate, scenario_configs, split_args
+from experiments.common import Bar, fail, parse, replicate, scenario_configs
 from sim.params import ConfigError, build_config
 from sim.plotting import validation_chart
 from sim.runner import run_many
@@ -91,14 +91,11 @@ def format_validation(table: pd.DataFrame) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the validation and write its table and figure."""
-    argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__)
-        return 0
+    parsed = parse(argv, __doc__, OPTIONS)
+    if isinstance(parsed, int):
+        return parsed
+    opts, overrides = parsed
     try:
-        opts, overrides = split_args(argv, OPTIONS)
-        if opts["n_jobs"] == 0 or opts["seed_base"] < 0:
-            raise ConfigError("n_jobs must be -1 or positive, seed_base >= 0")
         if opts["replicates"] < 2:
             raise ConfigError(f"replicates={opts['replicates']}: must be a whole number >= 2")
         table, runs = run_validation(

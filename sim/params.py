@@ -427,17 +427,23 @@ def leaf_names() -> dict[str, str]:
     return names
 
 
+def reject_unknown(data: dict[str, Any], allowed: Any, key: str, what: str = "parameter") -> None:
+    """Refuse the first key of ``data`` not in ``allowed``, naming it and the allowed ones."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        prefix = f"{key}." if key else ""
+        raise ConfigError(
+            f"{prefix}{unknown[0]}: unknown {what}; allowed keys are "
+            f"{', '.join(sorted(allowed)) or '(none)'}"
+        )
+
+
 def _build_section(cls: type, data: Any, key: str) -> Any:
     if isinstance(data, cls):
         return data
     if not isinstance(data, dict):
         raise ConfigError(f"{key} = {data!r}: must be a mapping of parameters")
-    allowed = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ConfigError(
-            f"{key}.{unknown[0]}: unknown parameter; allowed keys are {', '.join(sorted(allowed))}"
-        )
+    reject_unknown(data, (f.name for f in dataclasses.fields(cls)), key)
     return cls(**data)
 
 
@@ -494,13 +500,7 @@ def _build_policies(data: Any) -> PolicyParams:
         data = dataclasses.asdict(data)
     if not isinstance(data, dict):
         raise ConfigError(f"policies = {data!r}: must be a mapping")
-    allowed = {f.name for f in dataclasses.fields(PolicyParams)}
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ConfigError(
-            f"policies.{unknown[0]}: unknown decision; allowed keys are "
-            f"{', '.join(sorted(allowed))}"
-        )
+    reject_unknown(data, (f.name for f in dataclasses.fields(PolicyParams)), "policies", "decision")
     from sim.policies import make_policy  # policies import params: import here, not at the top
 
     merged = dataclasses.asdict(PolicyParams())

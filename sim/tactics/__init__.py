@@ -26,7 +26,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sim.params import ConfigError, _check_fields, import_target
+from sim.params import ConfigError, _check_fields, import_target, reject_unknown
 
 if TYPE_CHECKING:
     from sim.agents import Lead, SalesRep
@@ -113,11 +113,5 @@ def make_tactic(name: str, spec: Any) -> Tactic:
         raise ConfigError(f"scenario.tactics.{name} = {spec!r}: must be a mapping of parameters")
     spec = dict(spec)
     cls = tactic_class(name, spec.pop("_target_", None))
-    allowed = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(spec) - allowed)
-    if unknown:
-        raise ConfigError(
-            f"scenario.tactics.{name}.{unknown[0]}: unknown parameter; allowed "
-            f"keys are {', '.join(sorted(allowed)) or '(none)'}"
-        )
+    reject_unknown(spec, (f.name for f in dataclasses.fields(cls)), f"scenario.tactics.{name}")
     return cls(**spec)
