@@ -12,8 +12,8 @@ The order of a day, written out in ``step()``:
    it or drops it;
 3. marketers touch the nurtured leads due today (intent and deal size rise; ready leads are
    handed over, leads out of time are dropped);
-4. tactics do their daily work (the validation gate releases checked leads, the liaison
-   escalates leads past the follow-up SLA);
+4. tactics do their daily work, in the order the scenario lists them (the validation gate
+   releases checked leads, the liaison escalates leads past the follow-up SLA);
 5. reps work: opportunities and qualification first, then follow-ups, then prospecting;
 6. scheduled events due today run, in the order they were scheduled: qualifications end,
    opportunities close, contracts come up for renewal;
