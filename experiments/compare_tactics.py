@@ -154,7 +154,7 @@ def all_scenarios() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, validate every run, then launch the sweep through Hydra."""
-    from sim.cli import launcher_fixes
+    from sim.cli import _split_args, launcher_fixes
 
     argv = launcher_fixes(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help") for a in argv):
@@ -162,6 +162,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         own, rest = split_args(argv, OPTIONS)
+        if _split_args(rest)[2]:  # --cfg, --info, ...: Hydra answers, nothing runs
+            sys.argv = [sys.argv[0], "--config-name", CONFIG_NAME, *rest]
+            from sim.cli import hydra_main
+
+            hydra_main()
+            return 0
         baseline = own["baseline"]
         if own["from"] is not None:
             report(Path(own["from"]), Path(own["out"]) if own["out"] else None, baseline)
