@@ -20,7 +20,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from sim.config import CONF_DIR, to_sim_config, validate_overrides
-from sim.io import config_hash, find_runs, is_complete, read_summary, write_outputs
+from sim.io import RECORD, config_hash, find_runs, is_complete, read_summary, write_outputs
 from sim.params import ConfigError
 from sim.runner import run
 
@@ -128,7 +128,13 @@ def hydra_main(cfg: DictConfig) -> None:
             )
         return
     started = time.perf_counter()
-    result = run(sim_cfg)
+    # Journeys stream into the run directory as the run goes (bounded memory); write_outputs
+    # renames the finished file into place.
+    partial = out_dir / ".journeys.parquet.partial" if sim_cfg.record_journeys else None
+    if partial is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / RECORD).unlink(missing_ok=True)
+    result = run(sim_cfg, journeys_path=partial)
     write_outputs(result, out_dir)
     s = result.summary
     if os.environ.get("FUNNEL_SIM_QUIET") == "1":

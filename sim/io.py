@@ -133,6 +133,9 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> list[Path]:
         written.append(
             atomic_write(out / JOURNEYS, lambda p: result.journeys.to_parquet(p, index=False))
         )
+    elif result.journeys_file is not None:  # streamed during the run: move it into place
+        os.replace(result.journeys_file, out / JOURNEYS)
+        written.append(out / JOURNEYS)
     record = {
         "config_hash": config_hash(result),
         "settings_hash": settings_hash(result),

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -36,32 +37,14 @@ from mesa.time import Priority, Schedule
 
 from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep
 from sim.funnel import OPEN_STAGES, LeadDefinition, Stage, StageLedger
+from sim.journeys import COLUMNS, JourneyLog
 from sim.metrics import Kpis
 from sim.params import BUSINESS_DAYS_PER_YEAR, Funnel, SimConfig, build_config
 from sim.policies import FollowUpPolicy, RoutingPolicy, ThresholdPolicy, make_policy
 from sim.rng import streams
 from sim.tactics import Tactic, make_tactic
 
-JOURNEY_COLUMNS = (
-    "lead_id",
-    "source",
-    "fit",
-    "intent",
-    "value",
-    "nurtured",
-    "recycled",
-    "handoffs",
-    "created_day",
-    "mql_day",
-    "followed_day",
-    "sal_day",
-    "sql_day",
-    "closed_day",
-    "churn_day",
-    "outcome",
-    "rep",
-    "mismatch",
-)
+JOURNEY_COLUMNS = COLUMNS  # the journey log's columns (sim.journeys)
 
 
 class FunnelModel(mesa.Model):
@@ -76,6 +59,8 @@ class FunnelModel(mesa.Model):
         follow_up_policy: the reps' follow-up rule, overriding ``config.policies.follow_up``.
         threshold_policy: the marketers' threshold rule, overriding ``policies.threshold``.
         routing_policy: the liaison's routing rule, overriding ``policies.routing``.
+        journeys_path: with ``record_journeys``, stream the journey log to this parquet file
+            instead of keeping it in memory.
         **params: flat overrides by parameter name (``n_reps=10``, ``funnel="combined"``,
             ``tactics=["liaison"]``, ``days=250``).
 
@@ -93,6 +78,7 @@ class FunnelModel(mesa.Model):
         follow_up_policy: FollowUpPolicy | None = None,
         threshold_policy: ThresholdPolicy | None = None,
         routing_policy: RoutingPolicy | None = None,
+        journeys_path: str | Path | None = None,
         **params: Any,
     ) -> None:
         if rng is not None:
@@ -111,8 +97,7 @@ class FunnelModel(mesa.Model):
         self.routing_policy = routing_policy or make_policy("routing", policies.routing)
         self.ledger = StageLedger()
         self.kpis = Kpis(self)
-        self.record_journeys = cfg.record_journeys
-        self.journeys: list[tuple] = []
+        self.journeys = JourneyLog(journeys_path) if cfg.record_journeys else None
         self._inbound_count = 0
         self.day = 0
 
@@ -386,7 +371,7 @@ class FunnelModel(mesa.Model):
 
     # --- outputs --------------------------------------------------------------------------
     def _log(self, lead: Lead) -> None:
-        if self.record_journeys:
+        if self.journeys is not None:
             self.journeys.append(
                 (
                     lead.unique_id,
@@ -412,7 +397,7 @@ class FunnelModel(mesa.Model):
 
     def finish(self) -> None:
         """Log the leads still open and the active customers (call once, at the end)."""
-        if not self.record_journeys:
+        if self.journeys is None:
             return
         for lead in self.agents_by_type.get(Lead, []):
             self._log(lead)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sim.model import JOURNEY_COLUMNS, FunnelModel
+from sim.model import FunnelModel
 from sim.params import SimConfig, build_config
 
 
@@ -21,7 +22,8 @@ class RunResult:
         summary: scalar KPIs over the measurement window, plus the run's identity
             (``scenario``, ``org``, ``seed``, ``days``, ``warmup_days``, ``version``).
         timeseries: one row per business day (stage counts, flows, revenue, utilisation).
-        journeys: one row per lead, or None unless ``record_journeys`` was set.
+        journeys: one row per lead, or None unless ``record_journeys`` was set (or the log
+            was streamed to ``journeys_file``).
         config: the validated config the run used.
         model: the finished model, for inspection (not pickled with the result).
     """
@@ -31,23 +33,30 @@ class RunResult:
     journeys: pd.DataFrame | None
     config: SimConfig
     model: FunnelModel | None = field(default=None, repr=False, compare=False)
+    journeys_file: Path | None = None
 
 
 def run(
-    config: SimConfig | dict[str, Any] | None = None, *, keep_model: bool = False, **params: Any
+    config: SimConfig | dict[str, Any] | None = None,
+    *,
+    keep_model: bool = False,
+    journeys_path: str | Path | None = None,
+    **params: Any,
 ) -> RunResult:
     """Run one simulation to its horizon and return its outputs.
 
     Args:
         config: a ``SimConfig`` (e.g. from ``sim.load_config``) or a nested mapping.
         keep_model: keep the finished model on the result.
+        journeys_path: with ``record_journeys``, stream the journey log to this parquet file
+            (memory stays bounded); the result then names the file instead of holding rows.
         **params: flat overrides, as for ``FunnelModel``.
     """
     from sim import __version__
 
     cfg = build_config(config, **params)
     started = time.perf_counter()
-    model = FunnelModel(cfg)
+    model = FunnelModel(cfg, journeys_path=journeys_path)
     model.run()
     model.finish()
     wall = time.perf_counter() - started
@@ -61,17 +70,14 @@ def run(
     }
     summary.update(model.kpis.summary())
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    journeys = (
-        pd.DataFrame.from_records(model.journeys, columns=list(JOURNEY_COLUMNS))
-        if cfg.record_journeys
-        else None
-    )
+    journeys = model.journeys.close() if model.journeys is not None else None
     result = RunResult(
         summary=summary,
         timeseries=timeseries,
         journeys=journeys,
         config=cfg,
         model=model if keep_model else None,
+        journeys_file=Path(journeys_path) if cfg.record_journeys and journeys_path else None,
     )
     result.wall_seconds = wall  # not part of the summary: it would break byte-identity
     return result

@@ -62,7 +62,7 @@ def test_bookkeeping_invariants_hold_every_day(params):
         assert sum(ts[f"n_{s.name.lower()}"][-1] for s in Stage) == ts["leads_created_total"][-1]
     model.finish()
     # every lead ever created appears exactly once in the journey log, in its final stage
-    journeys = model.journeys
+    journeys = model.journeys.rows  # in memory: no journeys_path given
     assert len(journeys) == model.ledger.created
     ids = [row[0] for row in journeys]
     assert len(set(ids)) == len(ids)

@@ -90,3 +90,15 @@ def test_mesa_batch_run_drives_the_model():
 def test_rng_must_be_a_seed():
     with pytest.raises(TypeError, match="whole-number seed"):
         FunnelModel(rng=np.random.default_rng(1))
+
+
+def test_streamed_journeys_equal_the_in_memory_log(tmp_path):
+    in_memory = sim.run(seed=3, record_journeys=True, **SHORT).journeys
+    path = tmp_path / "journeys.parquet"
+    model = FunnelModel(seed=3, record_journeys=True, journeys_path=path, **SHORT)
+    model.journeys.chunk_rows = 1000  # many row groups
+    model.run()
+    model.finish()
+    assert model.journeys.close() is None
+    assert len(model.journeys.rows) == 0 < model.journeys.written  # nothing kept in memory
+    pd.testing.assert_frame_equal(pd.read_parquet(path), in_memory)
