@@ -15,8 +15,8 @@ test: $(STAMP)
 	$(PYTHON) -m pytest
 
 lint: $(STAMP)
-	$(PYTHON) -m ruff check sim experiments tests notebooks
-	$(PYTHON) -m ruff format --check sim experiments tests notebooks
+	$(PYTHON) -m ruff check sim experiments tests notebooks hydra_plugins
+	$(PYTHON) -m ruff format --check sim experiments tests notebooks hydra_plugins
 
 $(STAMP): pyproject.toml
 	@./.ci/ensure-venv "$(VENV)"

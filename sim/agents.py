@@ -223,6 +223,7 @@ class Marketer(mesa.Agent):
             return False
         b, day = self.model.behaviour, self.model.day
         self.nurturing += 1
+        lead.marketer = self  # the marketer holding the slot releases it
         lead.nurtured = True
         lead.nurture_until = day + b.nurture_max_days
         self.touch_due.setdefault(day + b.nurture_touch_days, []).append(lead)
@@ -239,33 +240,40 @@ class Marketer(mesa.Agent):
         next_day = day + b.nurture_touch_days
         later = self.touch_due.setdefault(next_day, [])
         # The touch and the score of Lead.touch and LeadDefinition.score, written out: this
-        # loop runs for every nurtured lead every few days, the model's busiest.
-        decay, gain, value_gain = (
-            b.intent_decay_per_day,
-            b.nurture_intent_gain,
-            b.nurture_value_gain,
-        )
+        # loop runs for every nurtured lead every few days, the model's busiest. Values that
+        # are the same for every lead today are computed once (the same floats as inline).
+        decay, gain = b.intent_decay_per_day, b.nurture_intent_gain
+        value_factor = 1.0 + b.nurture_value_gain
         fit_weight, noise, threshold = (
             self.definition.fit_weight,
             self.definition.noise,
             self.threshold,
         )
+        intent_weight = 1.0 - fit_weight
+        decays: dict[int, float] = {}  # days since the last touch -> the decay factor
+        lead_stage = Stage.LEAD
+        keep = later.append
         for lead in due:
-            if lead.stage is not Stage.LEAD or lead.nurture_until < 0:
+            until = lead.nurture_until
+            if lead.stage is not lead_stage or until < 0:
                 continue  # left nurture meanwhile (e.g. handed over)
-            now = lead.intent * math.exp(-decay * (day - lead.intent_day))
+            elapsed = day - lead.intent_day
+            factor = decays.get(elapsed)
+            if factor is None:
+                factor = decays[elapsed] = math.exp(-decay * elapsed)
+            now = lead.intent * factor
             intent = lead.intent = now + gain * (1.0 - now)
             lead.intent_day = day
-            lead.value *= 1.0 + value_gain
-            score = fit_weight * lead.fit + (1.0 - fit_weight) * intent + noise * lead.z_score
+            lead.value *= value_factor
+            score = fit_weight * lead.fit + intent_weight * intent + noise * lead.z_score
             if score >= threshold:
                 self.release(lead)
                 model.submit_for_handoff(lead)
-            elif day >= lead.nurture_until:
+            elif day >= until:
                 self.release(lead)
                 model.close(lead, Stage.DROPPED)
             else:
-                later.append(lead)
+                keep(lead)
         if not later:
             del self.touch_due[next_day]
 
@@ -370,11 +378,9 @@ class SalesRep(mesa.Agent):
         self.expire_queue(day)
         n_slots = int(follow_up_hours / b.follow_up_hours + 1e-9)
         chosen = model.follow_up_policy.choose(self, self.queue, n_slots)
-        if chosen:
-            picked = set(chosen)
-            self.queue = [lead for lead in self.queue if lead not in picked]
-            for lead in chosen:
-                self.follow_up(lead)
+        for lead in chosen:
+            self.queue.remove(lead)
+            self.follow_up(lead)
         self.spare_follow_ups = n_slots - len(chosen)
         used = len(chosen) * b.follow_up_hours
         prospecting = self.hours * (1.0 - self.admin_share) - selling - used

@@ -9,6 +9,7 @@ module: Hydra stays at the edge.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from pathlib import Path
@@ -118,17 +119,67 @@ def _relative(path: str) -> str:
 
 def expand_sweep(overrides: list[str]) -> list[list[str]]:
     """Expand sweep overrides (``seed=1,2,3``, ``scenario=glob(*)``, ``range(...)``) into jobs."""
-    from hydra._internal.config_loader_impl import ConfigLoaderImpl
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra._internal.utils import create_config_search_path
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    loader = ConfigLoaderImpl(config_search_path=create_config_search_path(str(CONF_DIR)))
     try:
-        parsed = OverridesParser.create(config_loader=loader).parse_overrides(list(overrides))
-        return BasicSweeper.split_arguments(parsed, None)[0]
+        parser = OverridesParser.create(config_loader=_conf_loader())
+        return BasicSweeper.split_arguments(parser.parse_overrides(list(overrides)), None)[0]
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(clean_message(exc)) from None
+
+
+class SweepComposer:
+    """Composes many jobs' configs, with one full Hydra composition per choice of groups.
+
+    A Hydra composition costs tens of milliseconds (the defaults tree, file loads, merges),
+    which made checking a sweep before it starts the slowest part of a large one. Jobs of a
+    sweep mostly differ only in plain values (``seed=3``, ``org.n_reps=10``), and Hydra
+    applies those after composing, to the composed config: so a job is composed here as
+    Hydra does, but reusing the composition of its config-group choices (``scenario=...``,
+    ``org=...``, ``+tactic@...``, and every ``hydra...`` override) and applying its value
+    overrides to a copy with Hydra's own function. The result, and every error, is the one
+    Hydra's full composition gives (``tests/test_config.py`` checks this).
+
+    ``compose(overrides)`` takes one job's overrides; ``full(overrides)`` is the uncached
+    composition of a list of overrides, supplied by the caller (Hydra's config loader in
+    the sweeper, ``compose_raw`` for ``conf/`` here).
+    """
+
+    def __init__(self, loader: Any, full: Any) -> None:
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        self._parser = OverridesParser.create(config_loader=loader)
+        self._repo = loader.repository
+        self._full = full
+        self._cache: dict[tuple[str, ...], DictConfig] = {}
+
+    def _is_structural(self, override: Any) -> bool:
+        """Whether Hydra treats ``override`` as part of the defaults list (or it is Hydra's)."""
+        key = override.key_or_group
+        if key == "hydra" or key.startswith(("hydra.", "hydra/")):
+            return True
+        # Hydra's own rule (hydra._internal.defaults_list.Overrides): a value override is
+        # one whose key is not a config group, or whose value is a dict.
+        return self._repo.group_exists(key) and not isinstance(override.value(), dict)
+
+    def compose(self, overrides: list[str]) -> DictConfig:
+        """The composed config of one job (without sweep syntax)."""
+        from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+        structural: list[str] = []
+        values = []
+        for override in self._parser.parse_overrides(list(overrides)):
+            if self._is_structural(override):
+                structural.append(override.input_line)
+            else:
+                values.append(override)
+        key = tuple(structural)
+        if key not in self._cache:
+            self._cache[key] = self._full(structural)
+        cfg = copy.deepcopy(self._cache[key])
+        ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
+        return cfg
 
 
 def validate_overrides(overrides: list[str], multirun: bool, config_name: str = "config") -> int:
@@ -138,13 +189,36 @@ def validate_overrides(overrides: list[str], multirun: bool, config_name: str = 
         ConfigError: for the first invalid job, naming its overrides.
     """
     jobs = expand_sweep(overrides) if multirun else [list(overrides)]
+    composer = conf_composer(config_name)
     for job in jobs[:MAX_VALIDATED_JOBS]:
         try:
-            load_config(job, config_name)
+            to_sim_config(_compose_clean(composer, job))
         except ConfigError as exc:
             where = f" (in sweep job: {' '.join(job)})" if multirun and len(jobs) > 1 else ""
             raise ConfigError(f"{exc}{where}") from None
     return len(jobs)
+
+
+def conf_composer(config_name: str = "config") -> SweepComposer:
+    """A ``SweepComposer`` over ``conf/``."""
+    return SweepComposer(_conf_loader(), lambda overrides: compose_raw(overrides, config_name))
+
+
+def _conf_loader() -> Any:
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.utils import create_config_search_path
+
+    return ConfigLoaderImpl(config_search_path=create_config_search_path(str(CONF_DIR)))
+
+
+def _compose_clean(composer: SweepComposer, overrides: list[str]) -> DictConfig:
+    """``composer.compose`` with Hydra's and OmegaConf's errors as one-line ConfigErrors."""
+    try:
+        return composer.compose(overrides)
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(clean_message(exc)) from None
 
 
 _GROUP_MISSING = re.compile(r"Could not find '([\w/]+)/([^']+)'")

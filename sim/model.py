@@ -254,18 +254,21 @@ class FunnelModel(mesa.Model):
 
     def close(self, lead: Lead, stage: Stage) -> None:
         """Close a lead in a final stage: it leaves the model and becomes a journey row."""
-        if lead.marketer is not None:
+        if lead.nurture_until >= 0:  # still holds a nurture slot
             lead.marketer.release(lead)
+        deal = stage is Stage.LOST or stage is Stage.NO_DECISION
         if stage is Stage.DROPPED:
             self.kpis.add("leads_dropped")
-        elif stage in (Stage.LOST, Stage.NO_DECISION):
+        elif deal:
             self.kpis.on_closed_deal(lead, stage)
-        self.move(lead, stage)
+        self.ledger.move(lead.stage, stage)
+        lead.stage = stage
         lead.closed_day = self.day
-        if stage in (Stage.LOST, Stage.NO_DECISION):
+        if deal:
             for tactic in self._hooks["on_outcome"]:
                 tactic.on_outcome(self, lead, stage)
-        self._log(lead)
+        if self.journeys is not None:
+            self._log(lead)
         lead.remove()
 
     def submit_for_handoff(self, lead: Lead) -> None:

@@ -14,6 +14,8 @@ easy way): ``FollowUpPolicy.choose``, ``ThresholdPolicy.update``, ``RoutingPolic
 from __future__ import annotations
 
 import enum
+import heapq
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sim.params import ConfigError, import_target
@@ -46,9 +48,14 @@ class FollowUpPolicy:
         if len(escalated) >= n:
             return escalated[:n]
         bar = rep.model.behaviour.follow_up_bar
-        rest = [lead for lead in queue if not lead.escalated and rep.perceived(lead) >= bar]
-        rest.sort(key=rep.perceived, reverse=True)
-        return escalated + rest[: n - len(escalated)]
+        perceived = rep.perceived
+        rest = []  # (perceived value, lead): each lead valued once
+        for lead in queue:
+            if not lead.escalated and (value := perceived(lead)) >= bar:
+                rest.append((value, lead))
+        # the best n, ties in queue order: the same as a stable sort, best first
+        best = heapq.nlargest(n - len(escalated), rest, key=itemgetter(0))
+        return escalated + [lead for _, lead in best]
 
 
 class ThresholdPolicy:

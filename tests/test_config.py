@@ -71,3 +71,60 @@ def test_bad_overrides_give_one_clear_message(override, fragment):
         sim.load_config([override])
     assert fragment in str(err.value)
     assert "\n" not in str(err.value)
+
+
+# Jobs of one sweep that share config-group choices reuse one composition (SweepComposer).
+# Whatever the mix of group and value overrides, the result and the error must be Hydra's.
+COMPOSER_JOBS = [
+    [],
+    ["seed=3", "days=40"],
+    ["org=small", "org.n_reps=7"],
+    ["org.n_reps=7", "org=small"],  # a value override before its group: still applied after
+    ["scenario=liaison", "scenario.tactics.liaison.n_liaisons=3", "seed=2"],
+    ["+tactic@scenario.tactics.liaison=liaison", "scenario.tactics.liaison.sla_days=4"],
+    ["behaviour=default", "behaviour.contact_rate=0.5"],
+    ["hydra.launcher.n_jobs=1", "seed=9"],
+    ["policies.follow_up={_target_: sim.policies.FollowUpPolicy}"],
+    ["~policies.threshold"],
+]
+COMPOSER_BAD_JOBS = [
+    ["org.n_reps=abc"],
+    ["org=small", "org.n_repz=3"],
+    ["scenario.tactics.liaison.n_liaisons=2"],
+    ["scenario=liaison", "scenario.tactics.liaison.n_liason=2"],
+    ["foo=1"],
+    ["+seed=3"],
+]
+
+
+def _composed_or_error(compose, job):
+    from omegaconf import OmegaConf
+
+    try:
+        return OmegaConf.to_container(compose(job), resolve=True)
+    except ConfigError as exc:
+        return ("error", str(exc))
+
+
+def test_sweep_composer_gives_hydras_composition_and_errors():
+    from sim.config import _compose_clean, compose_raw, conf_composer
+
+    composer = conf_composer()
+    for job in COMPOSER_JOBS + COMPOSER_BAD_JOBS:
+        fast = _composed_or_error(lambda j: _compose_clean(composer, j), job)
+        full = _composed_or_error(compose_raw, job)
+        assert fast == full, job
+        if job in COMPOSER_BAD_JOBS:
+            assert fast[0] == "error", job
+    # the group choices of the good jobs, composed once each
+    assert len(composer._cache) < len(COMPOSER_JOBS)
+
+
+def test_sweep_composer_jobs_do_not_share_state():
+    from sim.config import conf_composer
+
+    composer = conf_composer()
+    a = composer.compose(["org.n_reps=7"])
+    b = composer.compose(["seed=2"])
+    assert a.org.n_reps == 7
+    assert b.org.n_reps == sim.load_config([]).org.n_reps

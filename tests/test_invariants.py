@@ -34,8 +34,8 @@ configs = st.fixed_dictionaries(
 
 def check_invariants(model):
     counts = model.ledger.counts
-    assert (counts >= 0).all()
-    assert counts.sum() == model.ledger.created
+    assert min(counts) >= 0
+    assert sum(counts) == model.ledger.created
     # the open stages counted by the ledger are exactly the leads still in the model
     recount = model.open_lead_counts()
     for stage in OPEN_STAGES:
