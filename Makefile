@@ -4,19 +4,25 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean-venv
+.PHONY: run test lint bytecode clean-venv
 
 ## run: the tactic comparison on the default organisation (every scenario x 20 seeds)
-run: $(STAMP)
+run: $(STAMP) bytecode
 	$(PYTHON) -m experiments.compare_tactics
 
 ## test: the test suite (exit 5, "no tests collected", fails like any other failure)
-test: $(STAMP)
+test: $(STAMP) bytecode
 	$(PYTHON) -m pytest
 
 lint: $(STAMP)
 	$(PYTHON) -m ruff check sim experiments tests notebooks hydra_plugins
 	$(PYTHON) -m ruff format --check sim experiments tests notebooks hydra_plugins
+
+# Compiled once here, so that every process a sweep starts does not compile the package again
+# (an editable install is not byte-compiled, and PYTHONDONTWRITEBYTECODE=1 stops Python
+# from saving what it compiles). Up-to-date files are skipped.
+bytecode: $(STAMP)
+	@$(PYTHON) -m compileall -q sim experiments hydra_plugins
 
 $(STAMP): pyproject.toml
 	@./.ci/ensure-venv "$(VENV)"

@@ -330,7 +330,8 @@ class SalesRep(mesa.Agent):
         self.qualifying: set[Lead] = set()
         self.opportunities: set[Lead] = set()
         self.coverage_integral = 0.0
-        self.search_hours = 0.0
+        self.search_hours = 0.0  # prospecting hours since the last lead found
+        self.prospect_hours = 0.0  # hours today's work left for prospecting
         self.spare_follow_ups = 1  # yesterday's spare follow-up slots, for routing
         self.period_mql_outcomes = 0
         self.period_mql_sqls = 0
@@ -385,7 +386,7 @@ class SalesRep(mesa.Agent):
         used = len(chosen) * b.follow_up_hours
         prospecting = self.hours * (1.0 - self.admin_share) - selling - used
         model.kpis.on_rep_day(self.hours, self.hours * self.admin_share, selling, used, prospecting)
-        self.prospect(prospecting)
+        self.prospect_hours = prospecting  # spent once every rep has worked (model.prospect)
 
     def expire_queue(self, day: int) -> None:
         """Leads waiting longer than the expiry count as ignored (never worked)."""
@@ -433,17 +434,21 @@ class SalesRep(mesa.Agent):
         )
         return judged >= self.model.behaviour.accept_bar
 
-    def prospect(self, hours: float) -> None:
-        """Spend ``hours`` prospecting; each lead found is contacted and judged at once."""
+    def prospect(self, found: list[Lead]) -> None:
+        """Spend today's prospecting hours, which turned up ``found``; judge each at once.
+
+        The hours searched are shared by the leads found, and carried over to the next find
+        on a day that finds none.
+        """
+        hours, self.prospect_hours = self.prospect_hours, 0.0
         if hours <= 0:
             return
-        model = self.model
-        rate = model.behaviour.prospect_leads_per_hour
-        found = int(model.rngs["sales"].poisson(hours * rate)) if rate > 0 else 0
         self.search_hours += hours
-        for _ in range(found):
-            lead = model.create_prospect(self)
-            lead.search_hours = self.search_hours / found
+        if not found:
+            return
+        model = self.model
+        for lead in found:
+            lead.search_hours = self.search_hours / len(found)
             lead.rep = self
             lead.followed_day = model.day
             if self.accepts(lead):
@@ -451,8 +456,7 @@ class SalesRep(mesa.Agent):
             else:
                 model.kpis.on_prospect_resolved(lead, productive=False)
                 model.close(lead, Stage.REJECTED)
-        if found:
-            self.search_hours = 0.0
+        self.search_hours = 0.0
 
     def review(self) -> None:
         """End of a review period: update trust in marketing's leads from what they became."""

@@ -14,10 +14,12 @@ The order of a day, written out in ``step()``:
    handed over, leads out of time are dropped);
 4. tactics do their daily work, in the order the scenario lists them (the validation gate
    releases checked leads, the liaison escalates leads past the follow-up SLA);
-5. reps work: opportunities and qualification first, then follow-ups, then prospecting;
-6. scheduled events due today run, in the order they were scheduled: qualifications end,
+5. reps work: opportunities and qualification first, then follow-ups;
+6. reps prospect with the hours left; the leads they find (all reps' drawn in one batch
+   from the ``prospects`` stream) are judged at once;
+7. scheduled events due today run, in the order they were scheduled: qualifications end,
    opportunities close, contracts come up for renewal;
-7. ``end_of_day`` (a low-priority recurring event): at the end of a review period marketers
+8. ``end_of_day`` (a low-priority recurring event): at the end of a review period marketers
    move their thresholds and reps update their trust; then the day's KPIs are collected.
 
 A closed lead leaves the model (``agent.remove()``) and lives on only as a row in the journey
@@ -167,6 +169,7 @@ class FunnelModel(mesa.Model):
             tactic.on_day(self)
         for rep in self._rep_list:
             rep.work()
+        self.prospect()
 
     def end_of_day(self) -> None:
         """After the day's scheduled events: reviews at a period's end, then data collection."""
@@ -231,15 +234,43 @@ class FunnelModel(mesa.Model):
         mu = math.log(self.org.deal_value_mean) - 0.5 * sigma**2
         return gen.lognormal(mu, sigma, n)
 
-    def create_prospect(self, rep: SalesRep) -> Lead:
-        """A lead a rep found by prospecting, drawn from the ``prospects`` stream."""
+    def prospect(self) -> None:
+        """Reps prospect with the hours their work left today; all finds are drawn at once.
+
+        How many leads a rep finds is Poisson in its hours (``sales`` stream); the leads'
+        attributes come from the ``prospects`` stream, one array per attribute for the day.
+        """
+        reps = [rep for rep in self._rep_list if rep.prospect_hours > 0]
+        if not reps:
+            return
+        rate = self.behaviour.prospect_leads_per_hour
+        if rate > 0:
+            lam = [rep.prospect_hours * rate for rep in reps]
+            found = self.rngs["sales"].poisson(lam).tolist()
+        else:
+            found = [0] * len(reps)
+        draws = self._prospect_draws(sum(found))
+        for rep, n in zip(reps, found, strict=True):
+            rep.prospect([self.create_prospect(rep, *next(draws)) for _ in range(n)])
+
+    def _prospect_draws(self, n: int) -> Any:
+        """Attributes of ``n`` rep-found leads: (fit, intent, value, z, u) per lead."""
+        if n == 0:
+            return iter(())
         b = self.behaviour
         g = self.rngs["prospects"]
-        fit = float(g.beta(b.prospect_fit_alpha, b.prospect_fit_beta))
-        intent = float(g.beta(b.prospect_intent_alpha, b.prospect_intent_beta))
-        value = float(self._deal_values(g, None))
-        z = tuple(g.standard_normal(4).tolist())
-        u = tuple(g.random(5).tolist())
+        fit = g.beta(b.prospect_fit_alpha, b.prospect_fit_beta, n)
+        intent = g.beta(b.prospect_intent_alpha, b.prospect_intent_beta, n)
+        value = self._deal_values(g, n)
+        z = g.standard_normal((n, 4))
+        u = g.random((n, 5))
+        columns = (fit, intent, value, z, u)
+        return zip(*(c.tolist() for c in columns), strict=True)
+
+    def create_prospect(
+        self, rep: SalesRep, fit: float, intent: float, value: float, z: list, u: list
+    ) -> Lead:
+        """A lead ``rep`` found by prospecting, with attributes from ``_prospect_draws``."""
         lead = Lead(self, REP, fit, intent, value, rep.index, z, u)
         lead.ready_day = self.day
         self.ledger.enter(Stage.LEAD)
@@ -429,17 +460,17 @@ class FunnelModel(mesa.Model):
     @property
     def handoff_threshold(self) -> float:
         """Marketers' mean hand-off threshold."""
-        return float(np.mean([m.threshold for m in self._marketer_list]))
+        return _mean([m.threshold for m in self._marketer_list])
 
     @property
     def rep_trust(self) -> float:
         """Reps' mean trust in marketing's leads."""
-        return float(np.mean([r.trust for r in self._rep_list])) if self._rep_list else math.nan
+        return _mean([r.trust for r in self._rep_list])
 
     @property
     def marketing_score_noise(self) -> float:
         """Marketers' mean score noise (falls as outcome feedback teaches scoring)."""
-        return float(np.mean([m.definition.noise for m in self._marketer_list]))
+        return _mean([m.definition.noise for m in self._marketer_list])
 
     def _reporters(self) -> dict[str, Any]:
         reporters: dict[str, Any] = {"day": "day"}
@@ -459,6 +490,11 @@ class FunnelModel(mesa.Model):
 
 
 # Module-level functions (not lambdas) keep the model picklable for parallel launchers.
+def _mean(values: list[float]) -> float:
+    # Collected every day: plain Python, as numpy's per-call cost is many times this sum's.
+    return sum(values) / len(values) if values else math.nan
+
+
 def _stage_count(model: FunnelModel, stage: Stage) -> int:
     return int(model.ledger.counts[stage])
 

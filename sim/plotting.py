@@ -307,6 +307,13 @@ def sensitivity_chart(table: pd.DataFrame, method: str, stem: Path) -> list[Path
 def bench_chart(rows: pd.DataFrame, floor: float, stem: Path) -> list[Path]:
     """Run time against leads created (log-log), with a line of slope one through the data."""
     fig, ax = plt.subplots(figsize=(8, 6))
+    # each point: the median over the repeats of one size (leads created vary a little by seed)
+    medians = []
+    for kind, by in (("scale_leads", "k"), ("scale_days", "days"), ("per_lead", "days")):
+        part = rows.loc[rows.kind == kind]
+        if len(part):
+            medians.append(part.groupby(by)[["leads", "seconds"]].median().assign(kind=kind))
+    rows = pd.concat(medians) if medians else rows.iloc[:0]
     for i, (kind, label) in enumerate(
         (
             ("scale_leads", "more lead volume (scaled org)"),
@@ -314,7 +321,7 @@ def bench_chart(rows: pd.DataFrame, floor: float, stem: Path) -> list[Path]:
             ("per_lead", "one year, default org"),
         )
     ):
-        part = rows.loc[rows.kind == kind]
+        part = rows.loc[rows.kind == kind].sort_values("leads")
         if len(part):
             ax.plot(
                 part.leads,

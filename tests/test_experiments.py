@@ -59,8 +59,10 @@ def test_calibration_is_reproducible_from_its_seed(tmp_path):
     assert len(pd.read_csv(tmp_path / "a.csv")) == 2
 
 
-def test_validation_at_small_scale_checks_every_fact_in_the_file(tmp_path):
-    proc = _run("experiments.validate", "replicates=4", f"out={tmp_path}")
+def test_validation_checks_every_fact_in_the_file(tmp_path):
+    # The documented scale (20 paired replicates): fewer leave ordering facts underpowered
+    # (separate_funnels_hurt_pipeline's interval spans 0 at 4 or 8 replicates).
+    proc = _run("experiments.validate", f"out={tmp_path}")
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(tmp_path / "validation.csv")
     facts = {f.id: f for f in load_facts()}
