@@ -166,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
 
     n_floor = 20_000 if quick else 100_000
     days = 100 if quick else 250
+    agent_floor(n_floor, 1)  # warm up: the first agents and runs of a process cost more
+    timed_run(0, days=days, warmup_days=10)
     pairs = rounds(
         repeats,
         lambda i: agent_floor(n_floor, 1),

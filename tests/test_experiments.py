@@ -112,3 +112,20 @@ def test_experiment_programs_refuse_bad_input():
         proc = _run(module, arg, timeout=120)
         assert proc.returncode == 2, (module, proc.stderr)
         assert proc.stderr.startswith("error:") and "Traceback" not in proc.stderr
+
+
+def test_bench_quick_measures_every_target(tmp_path):
+    proc = _run("experiments.bench", "quick=1", "repeats=1", "profile=1", f"out={tmp_path}")
+    # timings on a shared machine may miss a target at this small scale; the run must finish
+    assert proc.returncode in (0, 1), proc.stderr
+    targets = pd.read_csv(tmp_path / "targets.csv")
+    assert len(targets) == 7
+    assert targets.measured.notna().all() and (targets.measured > 0).all()
+    # the sweep ran serially and with joblib and gave the same results
+    identical = targets.loc[targets.target.str.startswith("sweep results identical")]
+    assert bool(identical.met.iloc[0])
+    rows = pd.read_csv(tmp_path / "bench.csv")
+    assert {"per_lead", "scale_leads", "scale_days", "memory", "sweep"} <= set(rows.kind)
+    assert (tmp_path / "bench.png").stat().st_size > 10_000
+    assert "tottime" in (tmp_path / "profile.txt").read_text()
+    assert "run time per lead" in proc.stdout
