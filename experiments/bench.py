@@ -10,8 +10,9 @@ Usage::
 Machines here are shared and noisy, so every target is a ratio of two timings taken side by
 side in the same process: the run and the cost of creating (and removing) one bare
 ``mesa.Agent``; 10x the lead volume and 1x; 1,000 days and 100; the serial sweep and the
-parallel one. Each ratio is taken ``repeats`` times, alternating the two sides, and the
-median is reported. Writes ``bench.csv`` (every measurement), ``targets.csv``,
+parallel one. Each ratio is taken in ``repeats`` rounds that time both sides (in reverse
+order every other round), and the median is reported. Writes ``bench.csv`` (every
+measurement), ``targets.csv``,
 ``bench.png``/``.svg`` (time against leads created, log-log, with the linear reference) and,
 with ``profile=1``, ``profile.txt``; prints each target, the measured value and whether it
 is met.
@@ -72,12 +73,18 @@ def timed_run(seed: int, **params) -> tuple[float, int]:
 
 
 def rounds(repeats: int, *measures) -> list[tuple]:
-    """Call every one of ``measures`` in turn, ``repeats`` times; return one tuple per round.
+    """Call every one of ``measures`` once per round, ``repeats`` rounds; one tuple per round.
 
     Taking the sides of a ratio in the same round puts them next to each other in time, so
-    a slow spell of a shared machine slows both.
+    a slow spell of a shared machine slows both; every other round runs them in reverse
+    order, so that neither side always comes first.
     """
-    return [tuple(measure(i) for measure in measures) for i in range(repeats)]
+    out = []
+    for i in range(repeats):
+        order = range(len(measures)) if i % 2 == 0 else reversed(range(len(measures)))
+        results = {j: measures[j](i) for j in order}
+        out.append(tuple(results[j] for j in range(len(measures))))
+    return out
 
 
 def profile_top(n: int = 25) -> str:
@@ -133,6 +140,8 @@ def sweep_time(n_runs: int, days: int, launcher: str) -> tuple[float, list[str]]
         subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=True)
         wall = time.perf_counter() - started
         texts = [p.read_text() for p in sorted(Path(tmp).glob("*/summary.json"))]
+    if len(texts) != n_runs:
+        raise RuntimeError(f"{launcher} sweep wrote {len(texts)} summaries, not {n_runs}")
     return wall, texts
 
 

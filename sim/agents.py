@@ -379,9 +379,11 @@ class SalesRep(mesa.Agent):
         self.expire_queue(day)
         n_slots = int(follow_up_hours / b.follow_up_hours + 1e-9)
         chosen = model.follow_up_policy.choose(self, self.queue, n_slots)
-        for lead in chosen:
-            self.queue.remove(lead)
-            self.follow_up(lead)
+        if chosen:
+            picked = set(chosen)
+            self.queue = [lead for lead in self.queue if lead not in picked]
+            for lead in chosen:
+                self.follow_up(lead)
         self.spare_follow_ups = n_slots - len(chosen)
         used = len(chosen) * b.follow_up_hours
         prospecting = self.hours * (1.0 - self.admin_share) - selling - used

@@ -138,8 +138,11 @@ class SweepComposer:
     applies those after composing, to the composed config: so a job is composed here as
     Hydra does, but reusing the composition of its config-group choices (``scenario=...``,
     ``org=...``, ``+tactic@...``, and every ``hydra...`` override) and applying its value
-    overrides to a copy with Hydra's own function. The result, and every error, is the one
-    Hydra's full composition gives (``tests/test_config.py`` checks this).
+    overrides to a copy with Hydra's own function. The config, and every error, is the one
+    Hydra's full composition gives (``tests/test_config.py`` checks this), except Hydra's
+    record of the job's own overrides (``hydra.overrides.task``, ``hydra.job.override_dirname``),
+    which lists only the group choices: use it to check jobs, not to launch them. With a
+    ``hydra.searchpath`` override every job is composed in full.
 
     ``compose(overrides)`` takes one job's overrides; ``full(overrides)`` is the uncached
     composition of a list of overrides, supplied by the caller (Hydra's config loader in
@@ -155,9 +158,13 @@ class SweepComposer:
         self._cache: dict[tuple[str, ...], DictConfig] = {}
 
     def _is_structural(self, override: Any) -> bool:
-        """Whether Hydra treats ``override`` as part of the defaults list (or it is Hydra's)."""
+        """Whether ``override`` goes to the full composition.
+
+        That is: a config-group choice, any of Hydra's own settings, and sweep syntax (which
+        Hydra refuses outside ``-m``).
+        """
         key = override.key_or_group
-        if key == "hydra" or key.startswith(("hydra.", "hydra/")):
+        if key == "hydra" or key.startswith(("hydra.", "hydra/")) or override.is_sweep_override():
             return True
         # Hydra's own rule (hydra._internal.defaults_list.Overrides): a value override is
         # one whose key is not a config group, or whose value is a dict.
@@ -167,9 +174,13 @@ class SweepComposer:
         """The composed config of one job (without sweep syntax)."""
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
 
+        parsed = self._parser.parse_overrides(list(overrides))
+        if any(o.key_or_group.startswith("hydra.searchpath") for o in parsed):
+            # another search path can add config groups this composer's repository lacks
+            return self._full(list(overrides))
         structural: list[str] = []
         values = []
-        for override in self._parser.parse_overrides(list(overrides)):
+        for override in parsed:
             if self._is_structural(override):
                 structural.append(override.input_line)
             else:
@@ -242,6 +253,12 @@ def clean_message(exc: BaseException) -> str:
         return f"{group}={name}: no such {group}; choose one of: {', '.join(options)}"
     lines = text.splitlines()
     head = lines[0] if lines else type(exc).__name__
+    ambiguous = re.match(r"Ambiguous value for argument '([^']+)'", head)
+    if ambiguous:  # sweep syntax in a single run
+        return (
+            f"{ambiguous.group(1)}: a list of values; to sweep over them add -m "
+            "(python -m sim -m ...), for one list value write key=[a,b], for a string quote it"
+        )
     # OmegaConf's detail is in the chained exception, or in the message's later lines.
     cause = str(exc.__cause__ or exc.__context__ or "").strip() or "\n".join(lines[1:]).strip()
     if type(exc).__name__ == "OverrideParseException":

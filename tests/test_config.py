@@ -94,6 +94,8 @@ COMPOSER_BAD_JOBS = [
     ["scenario=liaison", "scenario.tactics.liaison.n_liason=2"],
     ["foo=1"],
     ["+seed=3"],
+    ["seed=1,2"],  # sweep syntax without -m: Hydra refuses it, on value keys too
+    ["scenario.name=a,b"],
 ]
 
 
@@ -128,3 +130,21 @@ def test_sweep_composer_jobs_do_not_share_state():
     b = composer.compose(["seed=2"])
     assert a.org.n_reps == 7
     assert b.org.n_reps == sim.load_config([]).org.n_reps
+
+
+def test_sweep_composer_composes_in_full_with_another_search_path(tmp_path):
+    from sim.config import conf_composer
+
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "foo.yaml").write_text("# @package _global_\nseed: 77\n")
+    job = [f"hydra.searchpath=[file://{tmp_path}]", "+extra=foo"]
+    assert conf_composer().compose(job).seed == 77
+
+
+def test_sweep_syntax_in_a_single_run_says_to_add_m():
+    from sim.config import validate_overrides
+
+    with pytest.raises(
+        ConfigError, match=r"^seed=1,2: a list of values; to sweep over them add -m"
+    ):
+        validate_overrides(["seed=1,2"], multirun=False)

@@ -39,6 +39,9 @@ class FunnelSweeper(BasicSweeper):
 
         assert self.hydra_context is not None and self.config is not None
         loader, master = self.hydra_context.config_loader, self.config
+        if master.hydra.searchpath:  # groups from other paths: compose every job in full
+            super().validate_batch_is_legal(batch)
+            return
         composer = SweepComposer(
             loader, lambda overrides: loader.load_sweep_config(master, list(overrides))
         )
