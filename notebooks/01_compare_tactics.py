@@ -51,6 +51,7 @@ import sim
 from sim.compare import aggregate
 from sim.config import CONF_DIR
 from sim.io import write_outputs
+from sim.plotting import money_label
 
 # %% [markdown]
 # ## 1. Choose the organisation and the size of the study
@@ -180,15 +181,6 @@ FIGURES = OUT / "figures"
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
-def compact(value: float, _pos: object = None) -> str:
-    """An axis label for money: +1.5M, +250k, -40."""
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:+.1f}M"
-    if abs(value) >= 1e3:
-        return f"{value / 1e3:+.0f}k"
-    return f"{value:+.0f}"
-
-
 runs = comparison.runs
 base_by_seed = runs.loc[runs.scenario == "baseline"].set_index("seed").revenue_per_year
 order = list(rev.scenario)[::-1]  # best at the top
@@ -206,7 +198,7 @@ ax.set_xlabel(
     "(currency/year; k = thousand, M = million)"
 )
 ax.set_title(f"One dot per simulated market ({len(base_by_seed)}); bar: mean", loc="left")
-ax.xaxis.set_major_formatter(FuncFormatter(compact))
+ax.xaxis.set_major_formatter(FuncFormatter(money_label))
 fig.savefig(FIGURES / "paired_revenue_differences.png", dpi=120, bbox_inches="tight")
 plt.close(fig)
 display(Image(filename=str(FIGURES / "paired_revenue_differences.png")))

@@ -46,6 +46,7 @@ import sim
 from sim.compare import ranked_table
 from sim.config import CONF_DIR
 from sim.effects import paired_effects, paired_table, t_interval
+from sim.plotting import money_label
 
 # %% [markdown]
 # ## EDIT 1: your organisation
@@ -174,15 +175,6 @@ def fmt(value: float, kind: str) -> str:
     return f"{value:.1%}" if kind == "pct" else f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
-def compact(value: float, _pos: object = None) -> str:
-    """An axis label for money: +1.5M, +250k, -40."""
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:+.1f}M"
-    if abs(value) >= 1e3:
-        return f"{value / 1e3:+.0f}k"
-    return f"{value:+.0f}"
-
-
 rows = []
 for kpi, (label, kind) in LABELS.items():
     mean, lo, hi = t_interval(baseline[kpi].dropna().to_numpy(float))
@@ -265,7 +257,7 @@ ax.errorbar(
 )
 ax.axvline(0, color="black", linewidth=1)
 ax.set_yticks(y, [s.replace("_", " ") for s in money.index])
-ax.xaxis.set_major_formatter(FuncFormatter(compact))
+ax.xaxis.set_major_formatter(FuncFormatter(money_label))
 ax.set_xlabel(
     "net gain per year vs baseline (currency/year; k = thousand, M = million; "
     "whiskers: 95% interval)"

@@ -46,6 +46,7 @@ from sim import FunnelModel
 from sim.agents import Lead, SalesRep
 from sim.config import CONF_DIR
 from sim.effects import t_interval, unpaired_interval
+from sim.plotting import money_label
 from sim.policies import FollowUpPolicy
 
 # %% [markdown]
@@ -219,15 +220,6 @@ new_policies = [p for p in POLICIES if p != "default"]
 plt.rcParams.update({"font.size": 13, "axes.spines.top": False, "axes.spines.right": False})
 
 
-def compact(value: float, _pos: object = None) -> str:
-    """An axis label for money: +1.5M, +250k, -40."""
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:+.1f}M"
-    if abs(value) >= 1e3:
-        return f"{value / 1e3:+.0f}k"
-    return f"{value:+.0f}"
-
-
 fig, axes = plt.subplots(1, 2, figsize=(13, 0.9 * len(new_policies) + 2.6))
 for ax, kpi in zip(axes, ["revenue_per_year", "mql_to_sql_rate"], strict=True):
     label, unit, _ = LABELS[kpi]
@@ -249,7 +241,7 @@ for ax, kpi in zip(axes, ["revenue_per_year", "mql_to_sql_rate"], strict=True):
     ax.set_ylim(-0.6, len(new_policies) - 0.3)
     ax.set_title(label, loc="left")
     if kpi == "revenue_per_year":
-        ax.xaxis.set_major_formatter(FuncFormatter(compact))
+        ax.xaxis.set_major_formatter(FuncFormatter(money_label))
         unit += "; k = thousand"
     ax.set_xlabel(f"policy minus default, same seed\n({unit})")
 axes[1].set_yticklabels([])

@@ -48,6 +48,15 @@ def _save(fig: plt.Figure, stem: Path) -> list[Path]:
     return paths
 
 
+def money_label(value: float, _pos: object = None) -> str:
+    """An axis label for a change in money: +1.5M, +250k, -40 (a matplotlib tick formatter)."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:+.1f}M"
+    if abs(value) >= 1e3:
+        return f"{value / 1e3:+.0f}k"
+    return f"{value:+.0f}"
+
+
 def _pretty(name: str) -> str:
     return name.replace("_", " ")
 

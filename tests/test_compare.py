@@ -162,3 +162,15 @@ def test_bad_comparison_arguments_fail_cleanly(tmp_path):
         assert proc.returncode == 2, proc.stderr
         assert fragment in proc.stderr and "Traceback" not in proc.stderr
         assert not (tmp_path / "x").exists()
+
+
+def test_money_axis_labels_are_signed_and_compact():
+    from sim.plotting import money_label
+
+    assert [money_label(v) for v in (1_500_000, -250_000, 40, -40, 0)] == [
+        "+1.5M",
+        "-250k",
+        "+40",
+        "-40",
+        "+0",
+    ]
