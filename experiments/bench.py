@@ -190,26 +190,27 @@ def main(argv: list[str] | None = None) -> int:
     floor = statistics.median(f for f, _ in pairs)
     per_lead = statistics.median(w / n for _, (w, n) in pairs)
 
-    ks = (1, 3, 10) if not quick else (1, 3)
-    series = rounds(
-        repeats,
-        *[lambda i, k=k: timed_run(i, days=days, warmup_days=10, **scaled_org(k)) for k in ks],
-    )
-    for one in series:
-        for k, (wall, leads) in zip(ks, one, strict=True):
-            record("scale_leads", k=k, leads=leads, seconds=wall)
-    top = ks[-1]
-    lead_ratio = statistics.median(one[-1][0] / one[0][0] for one in series)
+    def scaling(kind: str, key: str, sizes: tuple, run) -> float:
+        """Time ``run(i, size)`` for each size in rounds; median of largest / smallest."""
+        series = rounds(repeats, *[lambda i, size=size: run(i, size) for size in sizes])
+        for one in series:
+            for size, (wall, leads) in zip(sizes, one, strict=True):
+                record(kind, **{key: size}, leads=leads, seconds=wall)
+        return statistics.median(one[-1][0] / one[0][0] for one in series)
 
-    lengths = (100, 300, 1000) if not quick else (100, 300)
-    series = rounds(
-        repeats, *[lambda i, d=d: timed_run(i, days=d, warmup_days=10) for d in lengths]
+    ks = (1, 3, 10) if not quick else (1, 3)
+    top = ks[-1]
+    lead_ratio = scaling(
+        "scale_leads",
+        "k",
+        ks,
+        lambda i, k: timed_run(i, days=days, warmup_days=10, **scaled_org(k)),
     )
-    for one in series:
-        for d, (wall, leads) in zip(lengths, one, strict=True):
-            record("scale_days", days=d, leads=leads, seconds=wall)
+    lengths = (100, 300, 1000) if not quick else (100, 300)
     d_lo, d_hi = lengths[0], lengths[-1]
-    day_ratio = statistics.median(one[-1][0] / one[0][0] for one in series)
+    day_ratio = scaling(
+        "scale_days", "days", lengths, lambda i, d: timed_run(i, days=d, warmup_days=10)
+    )
 
     k_mem = 10.0 if not quick else 2.0
     mem_days = (1700, 850) if not quick else (300, 150)
