@@ -9,9 +9,11 @@ module: Hydra stays at the edge.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +95,15 @@ def load_config(overrides: list[str] | None = None, config_name: str = "config")
 
 def compose_raw(overrides: list[str], config_name: str = "config") -> DictConfig:
     """Compose without validating ranges (Hydra's own key and type checks still apply)."""
+    with config_errors(), initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name=config_name, overrides=list(overrides))
+
+
+@contextlib.contextmanager
+def config_errors() -> Iterator[None]:
+    """Turn YAML, Hydra and OmegaConf errors raised inside into one-line ``ConfigError``s."""
     try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            return compose(config_name=config_name, overrides=list(overrides))
+        yield
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = (
@@ -203,7 +211,9 @@ def validate_overrides(overrides: list[str], multirun: bool, config_name: str = 
     composer = conf_composer(config_name)
     for job in jobs[:MAX_VALIDATED_JOBS]:
         try:
-            to_sim_config(_compose_clean(composer, job))
+            with config_errors():
+                cfg = composer.compose(job)
+            to_sim_config(cfg)
         except ConfigError as exc:
             where = f" (in sweep job: {' '.join(job)})" if multirun and len(jobs) > 1 else ""
             raise ConfigError(f"{exc}{where}") from None
@@ -220,16 +230,6 @@ def _conf_loader() -> Any:
     from hydra._internal.utils import create_config_search_path
 
     return ConfigLoaderImpl(config_search_path=create_config_search_path(str(CONF_DIR)))
-
-
-def _compose_clean(composer: SweepComposer, overrides: list[str]) -> DictConfig:
-    """``composer.compose`` with Hydra's and OmegaConf's errors as one-line ConfigErrors."""
-    try:
-        return composer.compose(overrides)
-    except (HydraException, OmegaConfBaseException, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(clean_message(exc)) from None
 
 
 _GROUP_MISSING = re.compile(r"Could not find '([\w/]+)/([^']+)'")

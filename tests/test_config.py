@@ -108,12 +108,19 @@ def _composed_or_error(compose, job):
         return ("error", str(exc))
 
 
+def _checked(composer, job):
+    from sim.config import config_errors
+
+    with config_errors():
+        return composer.compose(job)
+
+
 def test_sweep_composer_gives_hydras_composition_and_errors():
-    from sim.config import _compose_clean, compose_raw, conf_composer
+    from sim.config import compose_raw, conf_composer
 
     composer = conf_composer()
     for job in COMPOSER_JOBS + COMPOSER_BAD_JOBS:
-        fast = _composed_or_error(lambda j: _compose_clean(composer, j), job)
+        fast = _composed_or_error(lambda j: _checked(composer, j), job)
         full = _composed_or_error(compose_raw, job)
         assert fast == full, job
         if job in COMPOSER_BAD_JOBS:
