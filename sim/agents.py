@@ -39,28 +39,50 @@ class Lead(mesa.Agent):
     only by the tactic.
     """
 
-    # State that most leads never change lives on the class: a lead that changes it gets its
-    # own value. This keeps creating a lead (the model's most frequent act) cheap.
-    stage = Stage.LEAD
-    ready_day = -1  # last day marketing judged it ready for sales (speed-to-lead clock)
-    mql_day = -1
-    followed_day = -1
-    sal_day = -1
-    sql_day = -1
-    closed_day = -1
-    churn_day = -1
-    marketer: Marketer | None = None
-    rep: SalesRep | None = None
-    nurture_until = -1  # >= 0 while in a nurture programme
-    nurtured = False
-    escalated = False
-    recycled = 0
-    handoffs = 0
-    mismatch = False
-    search_hours = 0.0  # prospecting hours spent finding this lead (rep-sourced)
-    rep_view = 0.0  # the assigned rep's pre-contact view
-    coverage_at_open = 0.0
-    delay_bucket = -1
+    # Slots, not a per-instance dict: a lead is the model's most numerous object, and with
+    # slots it takes a third of the memory, which keeps large pipelines in the caches. Grouped
+    # by meaning, not sorted.
+    __slots__ = (  # noqa: RUF023
+        # drawn at creation (see above)
+        "source",
+        "fit",
+        "intent0",
+        "intent",
+        "intent_day",
+        "created_day",
+        "value",
+        "territory",
+        "z_score",
+        "z_rep",
+        "z_valid",
+        "z_cycle",
+        "u_contact",
+        "u_sql",
+        "u_outcome",
+        "u_mismatch",
+        "u_churn",
+        # its journey
+        "stage",
+        "ready_day",  # last day marketing judged it ready for sales (speed-to-lead clock)
+        "mql_day",
+        "followed_day",
+        "sal_day",
+        "sql_day",
+        "closed_day",
+        "churn_day",
+        "marketer",
+        "rep",
+        "nurture_slot",  # its slot in the nurture pool, -1 when not in a programme
+        "nurtured",
+        "escalated",
+        "recycled",
+        "handoffs",
+        "mismatch",
+        "search_hours",  # prospecting hours spent finding this lead (rep-sourced)
+        "rep_view",  # the assigned rep's pre-contact view
+        "coverage_at_open",
+        "delay_bucket",
+    )
 
     def __init__(
         self,
@@ -82,6 +104,15 @@ class Lead(mesa.Agent):
         self.territory = territory
         self.z_score, self.z_rep, self.z_valid, self.z_cycle = z
         self.u_contact, self.u_sql, self.u_outcome, self.u_mismatch, self.u_churn = u
+        self.stage = Stage.LEAD
+        self.ready_day = self.mql_day = self.followed_day = self.sal_day = -1
+        self.sql_day = self.closed_day = self.churn_day = -1
+        self.marketer = self.rep = None
+        self.nurture_slot = -1
+        self.nurtured = self.escalated = self.mismatch = False
+        self.recycled = self.handoffs = 0
+        self.search_hours = self.rep_view = self.coverage_at_open = 0.0
+        self.delay_bucket = -1
 
     def intent_at(self, day: int, decay: float | None = None) -> float:
         """Intent on ``day``, decayed since its last update at ``decay`` per day."""
@@ -199,7 +230,7 @@ class Marketer(mesa.Agent):
         self.min_mql_sql_rate = 0.1
         self.capacity = model.org.nurture_capacity_per_marketer
         self.nurturing = 0
-        self.touch_due: dict[int, list[Lead]] = {}
+        self.pool_index = -1  # its place in the nurture pool's marketer order
         self.period_leads = 0
         self.period_mqls = 0
 
@@ -218,69 +249,26 @@ class Marketer(mesa.Agent):
             self.model.close(lead, Stage.DROPPED)
 
     def enrol(self, lead: Lead) -> bool:
-        """Put ``lead`` in a nurture programme if there is room; say whether there was."""
+        """Put ``lead`` in a nurture programme if there is room; say whether there was.
+
+        Its touches then happen in the model's nurture pool (``sim.nurture``), every
+        ``nurture_touch_days`` until it is ready for sales or ``nurture_max_days`` are up.
+        """
         if self.nurturing >= self.capacity:
             return False
         b, day = self.model.behaviour, self.model.day
         self.nurturing += 1
         lead.marketer = self  # the marketer holding the slot releases it
         lead.nurtured = True
-        lead.nurture_until = day + b.nurture_max_days
-        self.touch_due.setdefault(day + b.nurture_touch_days, []).append(lead)
+        self.model.nurture_pool.add(
+            lead, self, first_touch=day + b.nurture_touch_days, until=day + b.nurture_max_days
+        )
         return True
 
-    def nurture(self) -> None:
-        """Touch the leads due today; hand over those now ready, drop those out of time."""
-        model = self.model
-        day = model.day
-        due = self.touch_due.pop(day, None)
-        if not due:
-            return
-        b = model.behaviour
-        next_day = day + b.nurture_touch_days
-        later = self.touch_due.setdefault(next_day, [])
-        # The touch and the score of Lead.touch and LeadDefinition.score, written out: this
-        # loop runs for every nurtured lead every few days, the model's busiest. Values that
-        # are the same for every lead today are computed once (the same floats as inline).
-        decay, gain = b.intent_decay_per_day, b.nurture_intent_gain
-        value_factor = 1.0 + b.nurture_value_gain
-        fit_weight, noise, threshold = (
-            self.definition.fit_weight,
-            self.definition.noise,
-            self.threshold,
-        )
-        intent_weight = 1.0 - fit_weight
-        decays: dict[int, float] = {}  # days since the last touch -> the decay factor
-        lead_stage = Stage.LEAD
-        keep = later.append
-        for lead in due:
-            until = lead.nurture_until
-            if lead.stage is not lead_stage or until < 0:
-                continue  # left nurture meanwhile (e.g. handed over)
-            elapsed = day - lead.intent_day
-            factor = decays.get(elapsed)
-            if factor is None:
-                factor = decays[elapsed] = math.exp(-decay * elapsed)
-            now = lead.intent * factor
-            intent = lead.intent = now + gain * (1.0 - now)
-            lead.intent_day = day
-            lead.value *= value_factor
-            score = fit_weight * lead.fit + intent_weight * intent + noise * lead.z_score
-            if score >= threshold:
-                self.release(lead)
-                model.submit_for_handoff(lead)
-            elif day >= until:
-                self.release(lead)
-                model.close(lead, Stage.DROPPED)
-            else:
-                keep(lead)
-        if not later:
-            del self.touch_due[next_day]
-
     def release(self, lead: Lead) -> None:
-        """Free the nurture slot ``lead`` held."""
-        if lead.nurture_until >= 0:
-            lead.nurture_until = -1
+        """Free the nurture slot ``lead`` held (its intent and value are its own again)."""
+        if lead.nurture_slot >= 0:
+            self.model.nurture_pool.release(lead)
             self.nurturing -= 1
 
     def learn(self, rate: float) -> None:

@@ -1,15 +1,17 @@
 """Property tests: the bookkeeping invariants hold for any valid configuration."""
 
+import gc
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import FunnelModel
 from sim.agents import Lead, Liaison, Marketer, SalesRep
 from sim.funnel import OPEN_STAGES, Stage
-from sim.model import JOURNEY_COLUMNS
+from sim.model import GC_YOUNG_THRESHOLD, JOURNEY_COLUMNS
 
 TACTICS = ["liaison", "shared_goals", "lead_validation", "data_sharing"]
 
@@ -86,3 +88,44 @@ def test_bookkeeping_invariants_hold_every_day(params):
         sum(model.ledger.counts[s] for s in OPEN_STAGES)
     )
     assert np.isfinite(model.kpis.c["rep_hours"])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"funnel": "combined", "tactics": TACTICS}, {"contract_days": 20, "n_reps": 2}],
+)
+def test_a_run_makes_no_reference_cycles(params):
+    """``sparse_gc`` rests on this: a run's garbage is freed by reference counting alone."""
+    model = FunnelModel(record_journeys=True, days=120, warmup_days=20, seed=4, **params)
+    freed = []
+
+    def count(phase, info):
+        if phase == "stop":
+            freed.append(info["collected"])
+
+    old = gc.get_threshold()
+    gc.collect()
+    gc.set_threshold(100)  # collect often, to see any cycle the run leaves behind
+    gc.callbacks.append(count)
+    try:
+        model.run_for(120)  # run_for, not run(): run() would collect less often
+        model.finish()
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*old)
+    assert len(freed) > 10
+    assert sum(freed) == 0
+
+
+def test_run_restores_the_collector_thresholds():
+    old = gc.get_threshold()
+    seen = []
+    model = FunnelModel(days=30, warmup_days=5)
+
+    def look() -> None:
+        seen.append(gc.get_threshold())
+
+    model.schedule_event(look, at=3)
+    model.run()
+    assert seen[0][0] >= GC_YOUNG_THRESHOLD
+    assert gc.get_threshold() == old

@@ -1,0 +1,136 @@
+"""The nurture pool: batched touches that equal the scalar touch, hand-overs, drops, slots."""
+
+import pytest
+
+from sim import FunnelModel
+from sim.agents import MARKETING, Lead
+from sim.funnel import Stage
+from sim.nurture import NurturePool
+
+
+def quiet_model(**params):
+    """A model with no inbound or prospected leads, so a test's own leads are all there is."""
+    model = FunnelModel(
+        days=400,
+        warmup_days=0,
+        seed=3,
+        inbound_leads_per_day=0,
+        prospect_leads_per_hour=0,
+        **params,
+    )
+    model.run_for(1)
+    return model
+
+
+def enrol(model, marketer, fit, intent, z_score=0.0):
+    lead = Lead(model, MARKETING, fit, intent, 1_000.0, 0, (z_score, 0.0, 0.0, 0.0), (0.5,) * 5)
+    model.ledger.enter(Stage.LEAD)
+    lead.marketer = marketer
+    assert marketer.enrol(lead)
+    return lead
+
+
+def test_a_batch_touch_equals_the_scalar_touch_and_score():
+    model = quiet_model()
+    b = model.behaviour
+    marketer = model._marketer_list[0]
+    marketer.threshold = 2.0  # nobody is ready: every lead stays and is touched
+    leads = [enrol(model, marketer, 0.1 * i, 0.05 * i, z_score=0.3 - 0.1 * i) for i in range(8)]
+    # the scalar reference: Lead.touch on twins, on the same days
+    twins = [
+        Lead(model, MARKETING, x.fit, x.intent, x.value, 0, (x.z_score,) * 4, (0.5,) * 5)
+        for x in leads
+    ]
+    for twin in twins:
+        twin.intent_day = leads[0].intent_day
+    for _ in range(3):
+        model.run_for(b.nurture_touch_days)
+        for twin in twins:
+            twin.touch(model.day, b.nurture_intent_gain)
+            twin.value *= 1.0 + b.nurture_value_gain
+    model.nurture_pool.sync()
+    for lead, twin in zip(leads, twins, strict=True):
+        assert lead.stage is Stage.LEAD and lead.nurture_slot >= 0
+        assert lead.intent == twin.intent  # the same floating-point operations
+        assert lead.intent_day == twin.intent_day == model.day
+        assert lead.value == twin.value
+        assert lead.intent > lead.intent0
+
+
+def test_ready_leads_are_handed_over_and_timed_out_ones_dropped():
+    model = quiet_model()
+    marketer = model._marketer_list[0]
+    marketer.threshold = 0.5
+    d = marketer.definition
+    ready = enrol(model, marketer, fit=1.0, intent=1.0)
+    hopeless = enrol(model, marketer, fit=0.0, intent=0.0, z_score=-5.0)
+    assert d.score(1.0, 1.0, 0.0) >= 0.5 > d.score(0.0, 0.0, -5.0)
+    model.run_for(model.behaviour.nurture_touch_days)
+    # handed over on the touch day (a rep may have followed it up since)
+    assert ready.handoffs == 1 and ready.mql_day == model.day and ready.nurture_slot == -1
+    assert hopeless.stage is Stage.LEAD and hopeless.nurture_slot >= 0
+    model.run_for(model.behaviour.nurture_max_days)
+    assert hopeless.stage is Stage.DROPPED
+    assert marketer.nurturing == 0 and len(model.nurture_pool) == 0
+
+
+def test_a_released_slot_is_not_reused_before_its_pending_touch():
+    model = quiet_model()
+    marketer = model._marketer_list[0]
+    marketer.threshold = 2.0
+    pool = model.nurture_pool
+    first = enrol(model, marketer, 0.5, 0.5)
+    slot = first.nurture_slot
+    model.close(first, Stage.DROPPED)  # leaves the pool between touches
+    assert first.nurture_slot == -1 and marketer.nurturing == 0
+    second = enrol(model, marketer, 0.5, 0.5)
+    assert second.nurture_slot != slot  # the old slot still has a touch pending
+    model.run_for(model.behaviour.nurture_touch_days + 1)
+    pool.sync()
+    # touched once, not also through the first lead's old calendar entry
+    assert second.intent_day == model.day - 1
+    assert slot in pool.free
+
+
+def test_the_pool_grows_past_its_first_size():
+    model = quiet_model(nurture_capacity_per_marketer=100)
+    marketer = model._marketer_list[0]
+    model.nurture_pool = NurturePool(model._marketer_list, slots=1)  # the smallest start
+    marketer.threshold = 2.0
+    leads = [enrol(model, marketer, 0.5, 0.01 * i) for i in range(40)]
+    assert len(model.nurture_pool) == 40
+    model.run_for(model.behaviour.nurture_touch_days)
+    model.nurture_pool.sync()
+    assert [lead.intent_day for lead in leads] == [model.day] * 40
+    assert sorted(lead.nurture_slot for lead in leads) == list(range(40))
+
+
+def test_leads_in_the_pool_come_back_with_their_values_at_the_end():
+    model = FunnelModel(days=120, warmup_days=10, seed=5, record_journeys=True)
+    model.run()
+    pooled = [lead for lead in model.nurture_pool.leads if lead is not None]
+    assert pooled, "the default organisation nurtures leads"
+    model.finish()
+    value = dict(
+        zip(
+            (row[0] for row in model.journeys.rows),
+            (row[4] for row in model.journeys.rows),
+            strict=True,
+        )
+    )
+    for lead in pooled:
+        assert value[lead.unique_id] == model.nurture_pool.value[lead.nurture_slot]
+        assert value[lead.unique_id] > 0
+
+
+@pytest.mark.parametrize("tactics", [[], ["liaison", "lead_validation"]])
+def test_every_pooled_lead_is_an_open_lead_of_its_marketer(tactics):
+    model = FunnelModel(days=200, warmup_days=10, seed=8, tactics=tactics)
+    for _ in range(200):
+        model.step()
+        pool = model.nurture_pool
+        pooled = [(slot, lead) for slot, lead in enumerate(pool.leads) if lead is not None]
+        assert len(pooled) == len(pool) == sum(m.nurturing for m in model._marketer_list)
+        for slot, lead in pooled:
+            assert lead.stage is Stage.LEAD and lead.nurture_slot == slot
+            assert pool.owner[slot] == lead.marketer.pool_index
