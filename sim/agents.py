@@ -188,7 +188,7 @@ class Customer(mesa.Agent):
         super().__init__(model)
         self.lead = lead
         self.renewals = 0
-        model.schedule_event(self.renew, after=model.org.contract_days)
+        model.schedule_after(model.org.contract_days, self.renew)
 
     def churn_probability(self) -> float:
         """Chance to churn at the coming renewal."""
@@ -208,7 +208,7 @@ class Customer(mesa.Agent):
             model.churn(self)
         else:
             self.renewals += 1
-            model.schedule_event(self.renew, after=model.org.contract_days)
+            model.schedule_after(model.org.contract_days, self.renew)
 
 
 class Marketer(mesa.Agent):

@@ -18,7 +18,8 @@ The order of a day, written out in ``step()``:
 6. reps prospect with the hours left; the leads they find (all reps' drawn in one batch
    from the ``prospects`` stream) are judged at once;
 7. scheduled events due today run, in the order they were scheduled: qualifications end,
-   opportunities close, contracts come up for renewal;
+   opportunities close, contracts come up for renewal (``schedule_after``: one Mesa event
+   runs a day's actions);
 8. ``end_of_day`` (a low-priority recurring event): at the end of a review period marketers
    move their thresholds and reps update their trust; then the day's KPIs are collected.
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -106,6 +107,7 @@ class FunnelModel(mesa.Model):
         self.journeys = JourneyLog(journeys_path) if cfg.record_journeys else None
         self._inbound_count = 0
         self.day = 0
+        self._agenda: dict[int, list[Callable[[], None]]] = {}  # day -> actions (schedule_after)
 
         # Mechanism settings that tactics may change in their setup().
         self.mismatch_probability = b.mismatch_prob
@@ -190,6 +192,25 @@ class FunnelModel(mesa.Model):
         self.datacollector.collect(self)
         if self.day >= self.config.days:
             self.running = False  # for drivers that loop on it (mesa.batch_run); run() does not
+
+    def schedule_after(self, days: int, action: Callable[[], None]) -> None:
+        """Run ``action`` in ``days`` business days, among that day's scheduled events.
+
+        The actions due on one day run in the order they were scheduled, as one Mesa event
+        (scheduled when the day's first action is): the order Mesa gives one event per action,
+        without an event, a weak reference and a heap entry for every lead's qualification,
+        deal and renewal.
+        """
+        day = round(self.time) + days
+        actions = self._agenda.get(day)
+        if actions is None:
+            actions = self._agenda[day] = []
+            self.schedule_event(self._run_agenda, at=day)
+        actions.append(action)
+
+    def _run_agenda(self) -> None:
+        for action in self._agenda.pop(round(self.time)):
+            action()
 
     def run(self, days: int | None = None) -> None:
         """Run to the horizon (``config.days``, or ``days`` more days).
@@ -350,7 +371,7 @@ class FunnelModel(mesa.Model):
             self.kpis.on_accepted(lead)
         lead.sal_day = self.day
         lead.rep.qualifying.add(lead)
-        self.schedule_event(lead.finish_qualification, after=self.behaviour.qualify_days)
+        self.schedule_after(self.behaviour.qualify_days, lead.finish_qualification)
 
     def reject(self, lead: Lead, stage: Stage) -> None:
         """Sales did not accept (``REJECTED``) or qualify (``DISQUALIFIED``) a lead."""
@@ -393,7 +414,7 @@ class FunnelModel(mesa.Model):
         for tactic in self._hooks["on_outcome"]:
             tactic.on_outcome(self, lead, Stage.SQL)
         cycle = self.org.opportunity_cycle_days * math.exp(0.4 * lead.z_cycle)
-        self.schedule_event(lead.close_opportunity, after=max(5, round(cycle)))
+        self.schedule_after(max(5, round(cycle)), lead.close_opportunity)
 
     def win(self, lead: Lead) -> None:
         """A won deal: revenue is booked and the account becomes a customer."""

@@ -102,3 +102,29 @@ def test_streamed_journeys_equal_the_in_memory_log(tmp_path):
     assert model.journeys.close() is None
     assert len(model.journeys.rows) == 0 < model.journeys.written  # nothing kept in memory
     pd.testing.assert_frame_equal(pd.read_parquet(path), in_memory)
+
+
+def test_scheduled_actions_run_on_their_day_in_order_between_work_and_reviews():
+    model = FunnelModel(days=30, warmup_days=0, seed=1)
+    model.run_for(2)
+    seen = []
+
+    class Probe:  # the model schedules bound methods of agents
+        def __init__(self, name):
+            self.name = name
+
+        def act(self):
+            # after the day's work (step) and before its end (the day's row is not collected)
+            rows = len(model.datacollector.model_vars["day"])
+            seen.append((self.name, model.day, rows))
+            if self.name == "b":
+                model.schedule_after(0, probes["same day"].act)
+
+    probes = {name: Probe(name) for name in ("a", "b", "c", "same day", "later")}
+    model.schedule_after(3, probes["a"].act)
+    model.schedule_after(5, probes["later"].act)
+    model.schedule_after(3, probes["b"].act)
+    model.schedule_after(3, probes["c"].act)
+    model.run_for(6)
+    assert seen == [("a", 5, 4), ("b", 5, 4), ("c", 5, 4), ("same day", 5, 4), ("later", 7, 6)]
+    assert min(model._agenda) > model.day  # past days leave nothing behind
