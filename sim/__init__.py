@@ -14,10 +14,13 @@ Quick use::
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from sim.model import FunnelModel
 from sim.params import ConfigError, SimConfig, build_config
-from sim.runner import RunResult, run
+
+if TYPE_CHECKING:
+    from sim.model import FunnelModel
+    from sim.runner import RunResult, run
 
 try:
     __version__ = version("funnel-alignment-sim")
@@ -45,6 +48,21 @@ __all__ = [
     "load_config",
     "run",
 ]
+
+
+# The model (and with it Mesa, SciPy and networkx) loads on first use, not with the package:
+# the command line validates and launches sweeps without it.
+_LAZY = {"FunnelModel": "sim.model", "RunResult": "sim.runner", "run": "sim.runner"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -22,7 +22,6 @@ from omegaconf import DictConfig
 from sim.config import CONF_DIR, to_sim_config, validate_overrides
 from sim.io import RECORD, config_hash, find_runs, is_complete, read_summary, write_outputs
 from sim.params import ConfigError
-from sim.runner import run
 
 #: The KPIs printed after a run or a sweep (all are in summary.json).
 TABLE_KPIS = (
@@ -127,6 +126,10 @@ def hydra_main(cfg: DictConfig) -> None:
                 f"[{sim_cfg.scenario.name} seed={sim_cfg.seed}] reused (same config) -> {out_dir}"
             )
         return
+    # Imported here, in the process that runs the job: the process that only launches a
+    # parallel sweep never loads the model, and so never imports Mesa (half a second).
+    from sim.runner import run
+
     started = time.perf_counter()
     # Journeys stream into the run directory as the run goes (bounded memory); write_outputs
     # renames the finished file into place.

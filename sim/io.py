@@ -18,11 +18,14 @@ import sys
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.runner import RunResult, config_dict
+from sim.params import config_dict
+
+if TYPE_CHECKING:
+    from sim.runner import RunResult
 
 SUMMARY = "summary.json"
 TIMESERIES = "timeseries.csv"

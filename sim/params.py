@@ -546,3 +546,32 @@ def _build_scenario(data: Any) -> ScenarioParams:
         make_tactic(name, spec)  # raises ConfigError on an unknown tactic or parameter
         checked[name] = dict(spec) if isinstance(spec, dict) else spec
     return ScenarioParams(name=str(data.get("name", "custom")), funnel=funnel, tactics=checked)
+
+
+def config_dict(cfg: SimConfig) -> dict[str, Any]:
+    """A plain, JSON-ready dict of a config, from which ``build_config`` rebuilds it.
+
+    Enums become their values; tactic instances become ``{"_target_": their class, **their
+    parameters}``.
+    """
+    from sim.tactics import Tactic
+
+    tactics = {}
+    for name, spec in cfg.scenario.tactics.items():
+        if isinstance(spec, Tactic):
+            cls = type(spec)
+            spec = {"_target_": f"{cls.__module__}.{cls.__qualname__}", **dataclasses.asdict(spec)}
+        tactics[name] = spec
+    d = {
+        f.name: dataclasses.asdict(getattr(cfg, f.name))
+        if dataclasses.is_dataclass(getattr(cfg, f.name))
+        else getattr(cfg, f.name)
+        for f in dataclasses.fields(cfg)
+        if f.name != "scenario"
+    }
+    d["scenario"] = {
+        "name": cfg.scenario.name,
+        "funnel": cfg.scenario.funnel.value,
+        "tactics": tactics,
+    }
+    return d

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,35 +80,6 @@ def run(
     )
     result.wall_seconds = wall  # not part of the summary: it would break byte-identity
     return result
-
-
-def config_dict(cfg: SimConfig) -> dict[str, Any]:
-    """A plain, JSON-ready dict of a config, from which ``build_config`` rebuilds it.
-
-    Enums become their values; tactic instances become ``{"_target_": their class, **their
-    parameters}``.
-    """
-    from sim.tactics import Tactic
-
-    tactics = {}
-    for name, spec in cfg.scenario.tactics.items():
-        if isinstance(spec, Tactic):
-            cls = type(spec)
-            spec = {"_target_": f"{cls.__module__}.{cls.__qualname__}", **dataclasses.asdict(spec)}
-        tactics[name] = spec
-    d = {
-        f.name: dataclasses.asdict(getattr(cfg, f.name))
-        if dataclasses.is_dataclass(getattr(cfg, f.name))
-        else getattr(cfg, f.name)
-        for f in dataclasses.fields(cfg)
-        if f.name != "scenario"
-    }
-    d["scenario"] = {
-        "name": cfg.scenario.name,
-        "funnel": cfg.scenario.funnel.value,
-        "tactics": tactics,
-    }
-    return d
 
 
 def _summary_of(cfg: SimConfig) -> dict[str, Any]:

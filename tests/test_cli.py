@@ -1,6 +1,8 @@
 """End-to-end: the real CLI, the real output files."""
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -102,3 +104,10 @@ def test_a_sweep_runs_every_job_and_prints_the_kpi_table(tmp_path):
     assert len(summaries) == 4
     assert "full_alignment" in proc.stdout and "baseline" in proc.stdout
     assert "KPIs over 70 business days" in proc.stdout
+
+
+def test_launching_a_sweep_does_not_load_the_model():
+    """The process that launches a parallel sweep needs no Mesa (half a second of imports)."""
+    code = "import sys, sim, sim.cli; print(sorted({'mesa', 'sim.model'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
