@@ -236,6 +236,22 @@ def main(argv: list[str] | None = None) -> int:
             speedup=serial / parallel,
         )
     speedup = statistics.median(s[0] / p[0] for s, p in sweeps)
+    # Information, not a target: each worker process pays a fixed start-up (Python, Hydra,
+    # pandas, Mesa) that a 20-run sweep of short runs cannot amortise; a longer sweep shows
+    # how the speed-up grows with the work. One round.
+    n_long = 60 if not quick else 12
+    (long_serial, _), (long_parallel, _) = rounds(
+        1,
+        lambda i: sweep_time(n_long, sweep_days, "basic"),
+        lambda i: sweep_time(n_long, sweep_days, "joblib"),
+    )[0]
+    record(
+        "sweep_info",
+        runs=n_long,
+        serial_seconds=long_serial,
+        parallel_seconds=long_parallel,
+        speedup=long_serial / long_parallel,
+    )
 
     long_mib, long_leads = mems[max(mems)]
     short_mib, _ = mems[min(mems)]
@@ -299,6 +315,10 @@ def main(argv: list[str] | None = None) -> int:
         f" per lead (medians of {repeats}; each ratio is the median of paired ratios)"
     )
     print(targets.to_string(index=False, float_format="{:.3g}".format))
+    print(
+        f"(information) a {n_long}-run sweep, one round: serial {long_serial:.1f} s, joblib "
+        f"{long_parallel:.1f} s, {long_serial / long_parallel:.2f}x"
+    )
     print(f"\nwritten: {out / 'bench.csv'}, {out / 'targets.csv'}, {out / 'bench.png'}")
     return 0 if targets.met.all() else 1
 

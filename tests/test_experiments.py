@@ -125,7 +125,10 @@ def test_bench_quick_measures_every_target(tmp_path):
     identical = targets.loc[targets.target.str.startswith("sweep results identical")]
     assert bool(identical.met.iloc[0])
     rows = pd.read_csv(tmp_path / "bench.csv")
-    assert {"per_lead", "scale_leads", "scale_days", "memory", "sweep"} <= set(rows.kind)
+    assert {"per_lead", "scale_leads", "scale_days", "memory", "sweep", "sweep_info"} <= set(
+        rows.kind
+    )
     assert (tmp_path / "bench.png").stat().st_size > 10_000
     assert "tottime" in (tmp_path / "profile.txt").read_text()
     assert "run time per lead" in proc.stdout
+    assert "(information) a 12-run sweep" in proc.stdout
