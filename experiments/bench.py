@@ -105,13 +105,22 @@ def profile_top(n: int = 25) -> str:
 
 
 def peak_memory(days: int, k: float) -> tuple[float, int]:
-    """Peak resident memory (MiB) of a run in a fresh process, and its leads created."""
+    """Peak resident memory (MiB) of a run in a fresh process, and its leads created.
+
+    Linux's ``ru_maxrss`` of a child started from a large process can report the parent's
+    resident size (the high-water mark survives the exec), so the child reads its own
+    high-water mark, ``VmHWM``, where there is one.
+    """
     code = (
         "import json, resource, sim\n"
         f"cfg = sim.build_config(seed=1, days={days}, warmup_days=10, **{scaled_org(k)!r})\n"
         "r = sim.run(cfg, keep_model=True)\n"
-        "print(json.dumps({'rss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
-        " 'leads': r.model.ledger.created}))\n"
+        "try:\n"
+        "    with open('/proc/self/status') as f:\n"
+        "        kib = next(int(x.split()[1]) for x in f if x.startswith('VmHWM:'))\n"
+        "except (OSError, StopIteration):\n"
+        "    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(json.dumps({'rss_kib': kib, 'leads': r.model.ledger.created}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True

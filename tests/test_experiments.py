@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -132,3 +133,14 @@ def test_bench_quick_measures_every_target(tmp_path):
     assert "tottime" in (tmp_path / "profile.txt").read_text()
     assert "run time per lead" in proc.stdout
     assert "(information) a 12-run sweep" in proc.stdout
+
+
+def test_bench_memory_is_the_child_runs_own_peak():
+    """A child started from a large process must not report the parent's resident size."""
+    from experiments.bench import peak_memory
+
+    ballast = np.ones(40_000_000)  # about 305 MiB resident in this process
+    mib, leads = peak_memory(30, 0.2)
+    assert ballast[-1] == 1.0
+    assert leads > 0
+    assert mib < 250
