@@ -68,8 +68,9 @@ class NurturePool:
             column = getattr(self, name)
             setattr(self, name, np.concatenate([column, np.zeros(n - old, dtype=column.dtype)]))
         self.leads.extend([None] * (n - old))
-        # A released slot is freed only when its pending touch comes up (``touch_due``), so
-        # a calendar entry never points to a later lead in the same slot.
+        # A slot is freed when no calendar entry points to it any more: at once for a lead
+        # that leaves at a touch, at its pending touch for a lead released between touches
+        # (``touch_due``). So a calendar entry never points to a later lead in the same slot.
         self.free[:0] = range(n - 1, old - 1, -1)
 
     def __len__(self) -> int:
@@ -170,9 +171,13 @@ class NurturePool:
         for i in np.flatnonzero(leaving).tolist():
             slot = int(slots[i])
             lead = self.leads[slot]
-            if lead is None or lead.stage is not lead_stage:
-                continue  # left nurture meanwhile, through another lead's hand-over
+            if lead is None:  # left nurture meanwhile, through another lead's hand-over
+                self.free.append(slot)  # (its calendar entry was today's)
+                continue
+            if lead.stage is not lead_stage:
+                continue  # moved on without leaving nurture: keeps its slot, touched no more
             lead.marketer.release(lead)
+            self.free.append(slot)  # its calendar entry was today's: nothing points to the slot
             if ready[i]:
                 model.submit_for_handoff(lead)
             else:

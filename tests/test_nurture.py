@@ -134,3 +134,13 @@ def test_every_pooled_lead_is_an_open_lead_of_its_marketer(tactics):
         for slot, lead in pooled:
             assert lead.stage is Stage.LEAD and lead.nurture_slot == slot
             assert pool.owner[slot] == lead.marketer.pool_index
+        # every slot is free, holds a lead, or waits for its pending touch to be freed
+        pending = [s for day in pool.due.values() for one in day for s in one]
+        assert len(pending) == len(set(pending))
+        dead_pending = {s for s in pending if pool.leads[s] is None}
+        assert not dead_pending & set(pool.free)
+        assert len(pool.free) + len(pooled) + len(dead_pending) == len(pool.leads)
+    # so the pool stays near the marketers' capacity, however long the run
+    assert len(model.nurture_pool.leads) <= 2 * max(
+        16, model.org.n_marketers * model.org.nurture_capacity_per_marketer
+    )
