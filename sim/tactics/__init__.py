@@ -16,6 +16,11 @@ each hook at a fixed point of the day:
   (feedback to marketing's scoring);
 - ``on_period_end(model)``: at each review.
 
+Leads being nurtured keep their ``intent``, ``intent_day`` and ``value`` in
+``model.nurture_pool`` until they leave nurture: a hook that reads them from such leads calls
+``model.nurture_pool.sync()`` first. Actions for a later day go through
+``model.schedule_after(days, action)``.
+
 Adding a tactic: write a module with a ``Tactic`` subclass, add it to ``REGISTRY`` (or name
 it with ``_target_`` in its YAML), and add ``conf/tactic/<name>.yaml``.
 """
