@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.funnel import LeadDefinition, Stage
+from sim.funnel import MARKETING, REP, LeadDefinition, Stage
 from sim.policies import Goal
 
 if TYPE_CHECKING:
     from sim.model import FunnelModel
 
-MARKETING = "marketing"
-REP = "rep"
+__all__ = ["MARKETING", "REP", "Customer", "Lead", "Liaison", "Marketer", "SalesRep"]
 
 
 class Lead(mesa.Agent):
@@ -39,8 +38,9 @@ class Lead(mesa.Agent):
     only by the tactic.
     """
 
-    # Slots, not a per-instance dict: a lead is the model's most numerous object, and with
-    # slots it takes a third of the memory, which keeps large pipelines in the caches. Grouped
+    # Slots for the model's own state: a lead is the model's most numerous object, and with
+    # slots it takes about a third less memory (Mesa's own attributes stay in a small dict),
+    # which keeps large pipelines in the caches. Grouped
     # by meaning, not sorted.
     __slots__ = (  # noqa: RUF023
         # drawn at creation (see above)

@@ -39,6 +39,10 @@ class Stage(enum.IntEnum):
     DROPPED = 11  # never handed over (nurture full or timed out, or blocked by validation)
 
 
+# Where a lead came from: marketing's inbound flow, or a rep's prospecting.
+MARKETING = "marketing"
+REP = "rep"
+
 OPEN_STAGES = (Stage.LEAD, Stage.MQL, Stage.SAL, Stage.SQL)
 N_STAGES = len(Stage)
 

@@ -199,8 +199,12 @@ class FunnelModel(mesa.Model):
         The actions due on one day run in the order they were scheduled, as one Mesa event
         (scheduled when the day's first action is): the order Mesa gives one event per action,
         without an event, a weak reference and a heap entry for every lead's qualification,
-        deal and renewal.
+        deal and renewal. (An event scheduled with Mesa's ``schedule_event`` for the same day
+        runs before or after all of them, as it was scheduled before or after the first.)
+        The agenda holds its actions strongly: an action checks that it still applies.
         """
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise ValueError(f"days must be a whole number >= 0, not {days!r}")
         day = round(self.time) + days
         actions = self._agenda.get(day)
         if actions is None:
@@ -310,7 +314,9 @@ class FunnelModel(mesa.Model):
 
     # --- stage transitions ----------------------------------------------------------------
     def move(self, lead: Lead, stage: Stage) -> None:
-        """Move an open lead to another stage."""
+        """Move an open lead to another stage (out of ``LEAD``, it leaves nurture)."""
+        if lead.nurture_slot >= 0 and stage is not Stage.LEAD:
+            lead.marketer.release(lead)
         self.ledger.move(lead.stage, stage)
         lead.stage = stage
 
@@ -461,10 +467,13 @@ class FunnelModel(mesa.Model):
             )
 
     def finish(self) -> None:
-        """Log the leads still open and the active customers (call once, at the end)."""
+        """Bring nurtured leads up to date; log the open leads and the active customers.
+
+        Call once, at the end of a run.
+        """
+        self.nurture_pool.sync()
         if self.journeys is None:
             return
-        self.nurture_pool.sync()
         for lead in self.agents_by_type.get(Lead, []):
             self._log(lead)
         for customer in self.agents_by_type.get(Customer, []):

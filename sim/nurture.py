@@ -12,12 +12,17 @@ and more at large lead volumes, where the objects no longer fit in the processor
 
 While a lead is in the pool its ``intent``, ``intent_day`` and ``value`` live in the pool; they
 are written back to the lead when it leaves (``release``), and by ``sync`` (the model calls
-it before logging the open leads at the end of a run). Every way out of the pool goes through
-``Marketer.release``, which calls ``release`` here.
+it at the end of a run). So code that reads them from a nurtured lead calls ``sync`` first, and
+code that changes them waits until the lead has left nurture: a change made meanwhile is
+overwritten. Every way out of the pool goes through ``Marketer.release``: ``FunnelModel.close``
+and ``FunnelModel.move`` (out of ``LEAD``) call it.
 
-The order of events is the one a loop over each marketer's due leads would give: marketers in
-order, each marketer's leads in the order they became due; the arithmetic is the same floating
-point operations as the scalar touch (``Lead.touch`` and ``LeadDefinition.score``).
+A day's touches and scores are all computed first; then the leaves are handled marketer by
+marketer, each marketer's leads in the order they became due: the order, and the floating-point
+operations, of a loop that touched and decided one lead at a time (``Lead.touch``,
+``LeadDefinition.score``), as long as handing one lead over does not change another nurtured
+lead or a marketer's threshold or definition. No built-in tactic does; one that did would see
+today's touches as they were before the hand-over.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ class NurturePool:
         for index, marketer in enumerate(marketers):
             marketer.pool_index = index
         self.leads: list[Lead | None] = []  # the lead in each slot, None when it is free
-        self.free: list[int] = []  # free slots, the lowest last
+        self.free: list[int] = []  # free slots, taken from the end
         self.intent = np.zeros(0)
         self.intent_day = np.zeros(0, dtype=np.int64)
         self.value = np.zeros(0)
@@ -95,13 +100,16 @@ class NurturePool:
         self.until[slot] = until
         self.owner[slot] = marketer.pool_index
         self.live[slot] = True
-        self.due.setdefault(first_touch, [[] for _ in self.marketers])[marketer.pool_index].append(
-            slot
-        )
+        per_marketer = self.due.get(first_touch)
+        if per_marketer is None:  # (not setdefault: it would build the lists on every call)
+            per_marketer = self.due[first_touch] = [[] for _ in self.marketers]
+        per_marketer[marketer.pool_index].append(slot)
 
     def release(self, lead: Lead) -> None:
         """Take ``lead`` out of the pool, writing its intent and deal value back to it."""
         slot = lead.nurture_slot
+        if slot < 0:
+            raise ValueError(f"lead {lead.unique_id} is not in the nurture pool")
         self._write_back(lead, slot)
         lead.nurture_slot = -1
         self.live[slot] = False
@@ -167,15 +175,12 @@ class NurturePool:
         for m in range(len(self.marketers)):
             if kept_bounds[m + 1] > kept_bounds[m]:
                 later[m].extend(staying[kept_bounds[m] : kept_bounds[m + 1]].tolist())
-        lead_stage = Stage.LEAD
         for i in np.flatnonzero(leaving).tolist():
             slot = int(slots[i])
             lead = self.leads[slot]
             if lead is None:  # left nurture meanwhile, through another lead's hand-over
                 self.free.append(slot)  # (its calendar entry was today's)
                 continue
-            if lead.stage is not lead_stage:
-                continue  # moved on without leaving nurture: keeps its slot, touched no more
             lead.marketer.release(lead)
             self.free.append(slot)  # its calendar entry was today's: nothing points to the slot
             if ready[i]:

@@ -108,6 +108,11 @@ def test_a_sweep_runs_every_job_and_prints_the_kpi_table(tmp_path):
 
 def test_launching_a_sweep_does_not_load_the_model():
     """The process that launches a parallel sweep needs no Mesa (half a second of imports)."""
-    code = "import sys, sim, sim.cli; print(sorted({'mesa', 'sim.model'} & set(sys.modules)))"
+    code = (
+        "import sys, sim, sim.cli\n"
+        "sim.build_config(funnel='combined',"
+        " tactics=['liaison', 'shared_goals', 'lead_validation', 'data_sharing'])\n"
+        "print(sorted({'mesa', 'sim.model', 'sim.agents'} & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -144,3 +144,28 @@ def test_every_pooled_lead_is_an_open_lead_of_its_marketer(tactics):
     assert len(model.nurture_pool.leads) <= 2 * max(
         16, model.org.n_marketers * model.org.nurture_capacity_per_marketer
     )
+
+
+def test_a_nurtured_lead_handed_over_directly_leaves_the_pool():
+    """Moving a lead out of LEAD (as the validation gate's hand_off does) releases its slot."""
+    model = quiet_model()
+    marketer = model._marketer_list[0]
+    marketer.threshold = 2.0
+    lead = enrol(model, marketer, 0.5, 0.5)
+    slot = lead.nurture_slot
+    model.hand_off(lead)
+    assert lead.nurture_slot == -1 and marketer.nurturing == 0
+    value = lead.value
+    model.run_for(3 * model.behaviour.nurture_touch_days)
+    assert lead.value == value  # not touched after it left
+    assert slot in model.nurture_pool.free
+
+
+def test_changes_to_a_released_lead_are_its_own():
+    model = quiet_model()
+    marketer = model._marketer_list[0]
+    lead = enrol(model, marketer, 0.5, 0.5)
+    model.close(lead, Stage.DROPPED)
+    lead.value = 123.0  # after leaving nurture the lead's attributes are authoritative
+    model.nurture_pool.sync()
+    assert lead.value == 123.0

@@ -18,7 +18,8 @@ each hook at a fixed point of the day:
 
 Leads being nurtured keep their ``intent``, ``intent_day`` and ``value`` in
 ``model.nurture_pool`` until they leave nurture: a hook that reads them from such leads calls
-``model.nurture_pool.sync()`` first. Actions for a later day go through
+``model.nurture_pool.sync()`` first, and one that changes them waits until the lead has left
+nurture (a change made meanwhile is overwritten). Actions for a later day go through
 ``model.schedule_after(days, action)``.
 
 Adding a tactic: write a module with a ``Tactic`` subclass, add it to ``REGISTRY`` (or name

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from sim.agents import MARKETING
-from sim.funnel import LeadDefinition, Stage
+from sim.funnel import MARKETING, LeadDefinition, Stage
 from sim.params import param
 from sim.tactics import Tactic
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from sim.agents import MARKETING, Liaison
-from sim.funnel import Stage
+from sim.funnel import MARKETING, Stage
 from sim.params import param
 from sim.tactics import Tactic
 
@@ -57,6 +56,8 @@ class LiaisonTactic(Tactic):
 
     def setup(self, model: FunnelModel) -> None:
         """Create the liaison agents."""
+        from sim.agents import Liaison  # here, not at the top: checking a config needs no Mesa
+
         self.liaisons = Liaison.create_agents(model, self.n_liaisons, self.hours_per_day)
         self._list = list(self.liaisons)
         model.mismatch_probability *= 1.0 - self.mismatch_reduction
