@@ -40,8 +40,7 @@ class Lead(mesa.Agent):
 
     # Slots for the model's own state: a lead is the model's most numerous object, and with
     # slots it takes about a third less memory (Mesa's own attributes stay in a small dict),
-    # which keeps large pipelines in the caches. Grouped
-    # by meaning, not sorted.
+    # which keeps large pipelines in the caches. Grouped by meaning, not sorted.
     __slots__ = (  # noqa: RUF023
         # drawn at creation (see above)
         "source",

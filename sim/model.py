@@ -322,15 +322,12 @@ class FunnelModel(mesa.Model):
 
     def close(self, lead: Lead, stage: Stage) -> None:
         """Close a lead in a final stage: it leaves the model and becomes a journey row."""
-        if lead.nurture_slot >= 0:  # still holds a nurture slot
-            lead.marketer.release(lead)
         deal = stage is Stage.LOST or stage is Stage.NO_DECISION
         if stage is Stage.DROPPED:
             self.kpis.add("leads_dropped")
         elif deal:
             self.kpis.on_closed_deal(lead, stage)
-        self.ledger.move(lead.stage, stage)
-        lead.stage = stage
+        self.move(lead, stage)  # (a nurtured lead leaves nurture)
         lead.closed_day = self.day
         if deal:
             for tactic in self._hooks["on_outcome"]:

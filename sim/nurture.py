@@ -14,8 +14,8 @@ While a lead is in the pool its ``intent``, ``intent_day`` and ``value`` live in
 are written back to the lead when it leaves (``release``), and by ``sync`` (the model calls
 it at the end of a run). So code that reads them from a nurtured lead calls ``sync`` first, and
 code that changes them waits until the lead has left nurture: a change made meanwhile is
-overwritten. Every way out of the pool goes through ``Marketer.release``: ``FunnelModel.close``
-and ``FunnelModel.move`` (out of ``LEAD``) call it.
+overwritten. Every way out of the pool goes through ``Marketer.release``, which
+``FunnelModel.move`` calls for a pooled lead leaving ``LEAD`` (``close`` moves the lead too).
 
 A day's touches and scores are all computed first; then the leaves are handled marketer by
 marketer, each marketer's leads in the order they became due: the order, and the floating-point
