@@ -34,6 +34,7 @@ import pandas as pd
 
 import sim
 from experiments.common import fail, parse
+from sim.io import atomic_write
 from sim.params import ConfigError
 from sim.plotting import bench_chart
 
@@ -312,12 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     out = Path(opts["out"])
     out.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(out / "bench.csv", index=False)
-    targets.to_csv(out / "targets.csv", index=False)
+    atomic_write(out / "bench.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+    atomic_write(out / "targets.csv", lambda p: targets.to_csv(p, index=False))
     bench_chart(pd.DataFrame(rows), floor, out / "bench")
     if opts["profile"]:
         text = profile_top()
-        (out / "profile.txt").write_text(text)
+        atomic_write(out / "profile.txt", lambda p: p.write_text(text))
         print(text)
     print(
         f"floor: one bare mesa.Agent costs {floor * 1e6:.2f} us; a run {per_lead * 1e6:.2f} us"
@@ -333,4 +334,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sim.exits import guarded
+
+    sys.exit(guarded(main, sys.argv[1:]))

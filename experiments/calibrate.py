@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     write_calibrated(out, best.params, record)
     trials = study.trials_dataframe()
     Path(opts["trials_out"]).parent.mkdir(parents=True, exist_ok=True)
-    trials.to_csv(opts["trials_out"], index=False)
+    atomic_write(Path(opts["trials_out"]), lambda p: trials.to_csv(p, index=False))
     default_loss = study.trials[0].value
     print(
         f"\nbest loss {best.value:.3f} (the previous defaults: {default_loss:.3f}); "
@@ -163,4 +163,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sim.exits import guarded
+
+    sys.exit(guarded(main, sys.argv[1:]))

@@ -35,9 +35,17 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from experiments.common import Bar, split_args
-from sim.config import CONF_DIR, validate_overrides
+from sim.config import (
+    SCENARIO_EDIT,
+    config_dir_args,
+    expand_sweep,
+    resolve_output_dir,
+    validate_overrides,
+)
+from sim.exits import FAILED, INTERRUPTED, guarded
 from sim.io import RECORD
-from sim.params import ConfigError
+from sim.params import ConfigError, SimConfig, config_dict
+from sim.study import check_writable, open_study
 
 CONFIG_NAME = "compare_tactics"
 DEFAULT_REPLICATES = 20
@@ -113,6 +121,10 @@ class ComparisonCallback(Callback):
         progress = _PROGRESS.pop(sweep_dir, None)
         if progress is not None:
             progress.stop()
+        from sim.cli import sweep_failures
+
+        if sweep_failures(Path(sweep_dir), self.total_jobs):
+            return  # main() reports them; a comparison with runs missing would mislead
         try:
             report(Path(sweep_dir), None, self.baseline)
         except Exception as exc:  # Hydra would only warn: record it so main() exits non-zero
@@ -139,6 +151,11 @@ def report(root: Path, out: Path | None, baseline: str) -> None:
     if result.incomplete:
         listed = ", ".join(str(p.relative_to(root)) for p in result.incomplete)
         print(f"\nskipped {len(result.incomplete)} incomplete run(s) (no run.json): {listed}")
+    few = result.table.index[result.table["pairs"] < 2].tolist()
+    if few:
+        print(f"\nno interval for {', '.join(few)}: fewer than 2 seed pairs", file=sys.stderr)
+    for run_dir, reason in result.skipped:
+        print(f"skipped damaged run {run_dir.relative_to(root)}: {reason}", file=sys.stderr)
     out_dir = out or root
     print(
         f"\nreport: {out_dir / 'report.html'} (and report.md, effects.csv, runs.csv, "
@@ -146,103 +163,201 @@ def report(root: Path, out: Path | None, baseline: str) -> None:
     )
 
 
-def all_scenarios() -> list[str]:
-    """Every scenario in conf/scenario, baseline first."""
-    names = sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
+def all_scenarios(overrides: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Every scenario in conf/scenario (and any --config-dir's scenario/), baseline first."""
+    from sim.config import group_options
+
+    names = group_options("scenario", overrides, CONFIG_NAME)
     return sorted(names, key=lambda s: s != "baseline")
+
+
+def _check_options(own: dict[str, Any], rest: list[str]) -> None:
+    """Refuse options that would do nothing, or silently replace the sweep built here."""
+    overrides = [a for a in rest if not a.startswith("-")]
+    if own["from"] is not None:
+        ignored = [a for a in overrides if not a.startswith("hydra.searchpath=")]
+        for key in ("resume", "replicates", "seed_base", "scenarios"):
+            if own[key] not in (None, OPTIONS[key]):
+                ignored.insert(0, f"{key}={own[key]}")
+        if ignored:
+            raise ConfigError(
+                f"{ignored[0]}: has no effect with from= (which only aggregates runs that "
+                "exist); drop it, or leave out from= to run a new comparison"
+            )
+        return
+    if own["out"] is not None:
+        raise ConfigError(
+            f"out={own['out']}: only used with from=; a new comparison writes into its own "
+            "directory (choose it with hydra.sweep.dir=)"
+        )
+    if own["replicates"] < 2:
+        raise ConfigError(f"replicates={own['replicates']}: must be a whole number >= 2")
+    if own["seed_base"] < 0:
+        raise ConfigError(f"seed_base={own['seed_base']}: must be a whole number >= 0")
+    for arg in overrides:
+        key = arg.split("=", 1)[0].lstrip("+~")
+        if key in ("seed", "scenario", "hydra.sweep.subdir"):
+            hint = {"seed": "seed_base= and replicates=", "scenario": "scenarios="}.get(
+                key, "the default"
+            )
+            raise ConfigError(f"{arg}: set by this program; use {hint} instead")
+        if SCENARIO_EDIT.match(arg.split("=", 1)[0]):
+            raise ConfigError(
+                f"{arg}: would change every scenario, the baseline too; define the scenario "
+                "you want as a file (scenario/<name>.yaml under --config-dir DIR) instead"
+            )
+    if own["resume"] and any(a.startswith("hydra.sweep.dir=") for a in overrides):
+        raise ConfigError("resume= and hydra.sweep.dir=: give one of them, not both")
+    if len(expand_sweep(overrides)) > 1:
+        raise ConfigError(
+            f"{' '.join(overrides)}: a comparison runs one organisation and one setting at a "
+            "time; sweep syntax (a,b or range()) belongs in python -m sim -m"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, validate every run, then launch the sweep through Hydra."""
-    from sim.cli import _split_args, launcher_fixes
+    from sim.cli import launcher_fixes
 
     argv = launcher_fixes(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__)
         return 0
-    try:
-        own, rest = split_args(argv, OPTIONS)
-        if _split_args(rest)[2]:  # --cfg, --info, ...: Hydra answers, nothing runs
-            sys.argv = [sys.argv[0], "--config-name", CONFIG_NAME, *rest]
-            from sim.cli import hydra_main
+    return guarded(lambda: _main(argv), argv)
 
-            hydra_main()
-            return 0
-        baseline = own["baseline"]
-        if own["from"] is not None:
-            report(Path(own["from"]), Path(own["out"]) if own["out"] else None, baseline)
-            return 0
-        replicates, seed_base = own["replicates"], own["seed_base"]
-        if replicates < 2:
-            raise ConfigError(f"replicates={replicates}: must be a whole number >= 2")
-        if seed_base < 0:
-            raise ConfigError(f"seed_base={seed_base}: must be a whole number >= 0")
-        known = all_scenarios()
-        scenarios = list(dict.fromkeys(own["scenarios"].split(","))) if own["scenarios"] else known
-        for arg in rest:  # these would silently replace the sweep this program builds
-            key = arg.split("=", 1)[0].lstrip("+~")
-            if key in ("seed", "scenario", "hydra.sweep.subdir"):
-                hint = {"seed": "seed_base= and replicates=", "scenario": "scenarios="}.get(
-                    key, "the default"
-                )
-                raise ConfigError(f"{arg}: set by this program; use {hint} instead")
-        unknown = [s for s in scenarios if s not in known]
-        if unknown:
-            raise ConfigError(
-                f"scenarios: no such scenario {unknown[0]!r}; choose from {', '.join(known)}"
-            )
-        if baseline not in scenarios:
-            scenarios = [baseline, *scenarios]
-        sim_overrides = [a for a in rest if not a.startswith("-")]
-        scenario_sweep = f"scenario={','.join(scenarios)}"
-        # Seeds are always valid: check every scenario with the first and last seed only.
-        validate_overrides(
-            [scenario_sweep, f"seed={seed_base},{seed_base + replicates - 1}", *sim_overrides],
-            multirun=True,
-            config_name=CONFIG_NAME,
-        )
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if own["resume"]:  # the same sweep directory: finished runs of the same config are reused
-        if not Path(own["resume"]).is_dir():
-            print(f"error: resume={own['resume']}: no such sweep directory", file=sys.stderr)
-            return 2
-        rest.append(f"hydra.sweep.dir={own['resume']}")
-    total = len(scenarios) * replicates
-    print(
-        f"comparing {len(scenarios)} scenarios x {replicates} replicates = {total} runs",
-        file=sys.stderr,
-    )
-    _FAILURES.clear()
-    saved_argv, saved_quiet = sys.argv, os.environ.get("FUNNEL_SIM_QUIET")
-    os.environ["FUNNEL_SIM_QUIET"] = "1"  # one progress bar instead of a line per run
-    sys.argv = [
-        sys.argv[0],
-        "--config-name",
-        CONFIG_NAME,
-        "-m",
-        scenario_sweep,
-        f"seed=range({seed_base},{seed_base + replicates})",
-        *rest,
-        f"hydra.callbacks.comparison.total_jobs={total}",
-        f"hydra.callbacks.comparison.baseline={baseline}",
-        "~hydra.callbacks.kpi_table",
-    ]
-    from sim.cli import hydra_main
 
+def _main(argv: list[str]) -> int:
+    own, rest = split_args(config_dir_args(argv), OPTIONS)
+    from sim.cli import _split_args, run_hydra
+
+    if _split_args(rest)[2]:  # --cfg, --info, ...: Hydra answers, nothing runs
+        run_hydra(["--config-name", CONFIG_NAME, *rest])
+        return 0
+    _check_options(own, rest)
+    if own["from"] is None:
+        return _compare(own, rest)
+    if not Path(own["from"]).is_dir():
+        raise ConfigError(f"from={own['from']}: no such directory")
     try:
-        hydra_main()
-    finally:
-        sys.argv = saved_argv
-        if saved_quiet is None:
-            os.environ.pop("FUNNEL_SIM_QUIET", None)
-        else:
-            os.environ["FUNNEL_SIM_QUIET"] = saved_quiet
+        report(Path(own["from"]), Path(own["out"]) if own["out"] else None, own["baseline"])
+    except (ValueError, FileNotFoundError) as exc:  # the runs cannot be compared
+        print(f"error: aggregating {own['from']} failed: {exc}", file=sys.stderr)
+        return FAILED
+    return 0
+
+
+def _fail_all() -> int:
     for failure in _FAILURES:
         print(f"error: {failure}", file=sys.stderr)
-    return 1 if _FAILURES else 0
+    return FAILED
+
+
+def _compare(own: dict[str, Any], rest: list[str]) -> int:
+    """Validate, lock the study directory, run the sweep and aggregate it."""
+    from sim.cli import run_hydra, sweep_failures
+
+    replicates, seed_base, baseline = own["replicates"], own["seed_base"], own["baseline"]
+    sim_overrides = [a for a in rest if not a.startswith("-")]
+    known = all_scenarios(sim_overrides)
+    scenarios = list(dict.fromkeys(own["scenarios"].split(","))) if own["scenarios"] else known
+    unknown = [s for s in scenarios if s not in known]
+    if unknown:
+        raise ConfigError(
+            f"scenarios: no such scenario {unknown[0]!r}; choose from {', '.join(known)}"
+        )
+    if baseline not in known:
+        raise ConfigError(f"baseline={baseline}: no such scenario; choose from {', '.join(known)}")
+    if baseline not in scenarios:
+        scenarios = [baseline, *scenarios]
+    if scenarios == [baseline]:
+        raise ConfigError(
+            f"scenarios={own['scenarios'] or baseline}: only the baseline, nothing to compare "
+            "it with; name at least one other scenario"
+        )
+    scenario_sweep = f"scenario={','.join(scenarios)}"
+    # Seeds are always valid: check every scenario with the first and last seed only.
+    configs: list[SimConfig] = []
+    validate_overrides(
+        [scenario_sweep, f"seed={seed_base},{seed_base + replicates - 1}", *sim_overrides],
+        multirun=True,
+        config_name=CONFIG_NAME,
+        configs=configs,
+    )
+    resume = own["resume"]
+    if resume:
+        if not Path(resume).is_dir():
+            raise ConfigError(f"resume={resume}: no such comparison directory")
+        sweep_dir = Path(resume)
+    else:
+        sweep_dir = resolve_output_dir([scenario_sweep, *sim_overrides], True, CONFIG_NAME)
+    check_writable(sweep_dir)
+    total = len(scenarios) * replicates
+    settings = {
+        "program": "python -m experiments.compare_tactics",
+        "baseline": baseline,
+        "seeds": [seed_base, seed_base + replicates - 1],
+        # each scenario's full config, seed aside: the study's identity
+        "scenarios": {c.scenario.name: _without_seed(c) for c in configs},
+    }
+    with open_study(sweep_dir, settings, resume=bool(resume), resume_hint=f"resume={sweep_dir}"):
+        print(
+            f"comparing {len(scenarios)} scenarios x {replicates} replicates = {total} runs "
+            f"-> {sweep_dir}",
+            file=sys.stderr,
+        )
+        _FAILURES.clear()
+        saved_quiet = os.environ.get("FUNNEL_SIM_QUIET")
+        os.environ["FUNNEL_SIM_QUIET"] = "1"  # one progress bar instead of a line per run
+        try:
+            run_hydra(
+                [
+                    "--config-name",
+                    CONFIG_NAME,
+                    "-m",
+                    scenario_sweep,
+                    f"seed=range({seed_base},{seed_base + replicates})",
+                    *rest,
+                    f"hydra.sweep.dir={sweep_dir}",
+                    f"hydra.callbacks.comparison.total_jobs={total}",
+                    f"hydra.callbacks.comparison.baseline={baseline}",
+                    "~hydra.callbacks.kpi_table",
+                ]
+            )
+        except KeyboardInterrupt:
+            again = " ".join(
+                ["python -m experiments.compare_tactics", *_resume_args(own, rest, sweep_dir)]
+            )
+            print(f"\ninterrupted; finished runs are kept: resume with {again}", file=sys.stderr)
+            return INTERRUPTED
+        finally:
+            if saved_quiet is None:
+                os.environ.pop("FUNNEL_SIM_QUIET", None)
+            else:
+                os.environ["FUNNEL_SIM_QUIET"] = saved_quiet
+        failed = sweep_failures(sweep_dir, total)
+    if failed:
+        _FAILURES.insert(
+            0, f"{failed}; no report written; resume with resume={sweep_dir} to retry them"
+        )
+    return _fail_all() if _FAILURES else 0
+
+
+def _resume_args(own: dict[str, Any], rest: list[str], sweep_dir: Path) -> list[str]:
+    """The arguments that resume this comparison: ``resume=`` and the same settings."""
+    same = [f"{k}={v}" for k, v in own.items() if k != "resume" and v != OPTIONS[k]]
+    return [f"resume={sweep_dir}", *same, *(a for a in rest if not a.startswith("hydra.sweep"))]
+
+
+def _without_seed(cfg: SimConfig) -> dict[str, Any]:
+    data = config_dict(cfg)
+    data.pop("seed")
+    return data
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run main() of the module Hydra's callback is built from (experiments.compare_tactics),
+    # not of __main__: the two are different module objects, and the callback records its
+    # failures in its own module's _FAILURES.
+    from experiments.compare_tactics import main as module_main
+
+    sys.exit(module_main())

@@ -29,6 +29,7 @@ from SALib.sample import sobol as sobol_sample
 
 from experiments.calibrate import SPACE
 from experiments.common import Bar, fail, parse, replicate, scenario_configs
+from sim.io import atomic_write
 from sim.params import ConfigError
 from sim.plotting import sensitivity_chart
 from sim.runner import run_many
@@ -149,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     table = analyse(opts["method"], prob, design, results, opts["seed"])
     out = Path(opts["out"])
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "sensitivity.csv", index=False)
+    atomic_write(out / "sensitivity.csv", lambda p: table.to_csv(p, index=False))
     samples = pd.DataFrame(design, columns=prob["names"]).join(results)
-    samples.to_csv(out / "samples.csv", index=False)
+    atomic_write(out / "samples.csv", lambda p: samples.to_csv(p, index=False))
     sensitivity_chart(table, opts["method"], out / "sensitivity")
     for output in results.columns:
         part = table.loc[table.output == output].sort_values("importance", ascending=False)
@@ -166,4 +167,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sim.exits import guarded
+
+    sys.exit(guarded(main, sys.argv[1:]))

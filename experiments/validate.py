@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.common import Bar, fail, parse, replicate, scenario_configs
+from sim.io import atomic_write
 from sim.params import ConfigError, build_config
 from sim.plotting import validation_chart
 from sim.runner import run_many
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         return fail(exc)
     out = Path(opts["out"])
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "validation.csv", index=False)
+    atomic_write(out / "validation.csv", lambda p: table.to_csv(p, index=False))
     validation_chart(table, out / "validation")
     print(format_validation(table))
     passed = int(table.passed.sum())
@@ -123,4 +124,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sim.exits import guarded
+
+    sys.exit(guarded(main, sys.argv[1:]))

@@ -7,6 +7,7 @@ status 2, without a traceback (set ``HYDRA_FULL_ERROR=1`` to see one).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -17,11 +18,29 @@ import hydra
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sim.config import CONF_DIR, to_sim_config, validate_overrides
-from sim.io import RECORD, config_hash, find_runs, is_complete, read_summary, write_outputs
+from sim.config import (
+    CONF_DIR,
+    config_dir_args,
+    resolve_output_dir,
+    to_sim_config,
+    validate_overrides,
+)
+from sim.exits import FAILED, debugging, describe_failure, guarded
+from sim.io import (
+    FAILURE,
+    RECORD,
+    atomic_write,
+    config_hash,
+    find_runs,
+    is_complete,
+    load_runs,
+    write_outputs,
+)
 from sim.params import ConfigError
+from sim.study import check_writable, open_study
 
 #: The KPIs printed after a run or a sweep (all are in summary.json).
 TABLE_KPIS = (
@@ -97,10 +116,13 @@ class KpiTableCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Aggregate the sweep's summaries and print them."""
         sweep_dir = Path(config.hydra.sweep.dir)
-        summaries = [read_summary(p) for p in find_runs(sweep_dir)]
-        if not summaries:
-            print(f"no finished runs under {sweep_dir}", file=sys.stderr)
-            return
+        skipped: list[tuple[Path, str]] = []
+        try:
+            summaries = load_runs(sweep_dir, skipped).to_dict("records")
+        except FileNotFoundError:
+            return  # main() reports the runs that failed
+        for run_dir, reason in skipped:
+            print(f"skipped damaged run {run_dir}: {reason}", file=sys.stderr)
         days = summaries[0]["days"] - summaries[0]["warmup_days"]
         orgs = sorted({str(x["org"]) for x in summaries})
         print(
@@ -114,12 +136,13 @@ class KpiTableCallback(Callback):
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def hydra_main(cfg: DictConfig) -> None:
     """Run one simulation from a composed config and write its outputs."""
+    hydra_cfg = HydraConfig.get()
     try:
-        sim_cfg = to_sim_config(cfg)
+        sim_cfg = to_sim_config(cfg, list(hydra_cfg.overrides.task))
     except ConfigError as exc:  # validated up front; this guards sweeps declared in config
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    out_dir = Path(hydra_cfg.runtime.output_dir)
     if is_complete(out_dir, config_hash(sim_cfg)):  # a resumed sweep: this run is done
         if os.environ.get("FUNNEL_SIM_QUIET") != "1":
             print(
@@ -131,14 +154,28 @@ def hydra_main(cfg: DictConfig) -> None:
     from sim.runner import run
 
     started = time.perf_counter()
-    # Journeys stream into the run directory as the run goes (bounded memory); write_outputs
-    # renames the finished file into place.
-    partial = out_dir / ".journeys.parquet.partial" if sim_cfg.record_journeys else None
-    if partial is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / RECORD).unlink(missing_ok=True)
-    result = run(sim_cfg, journeys_path=partial)
-    write_outputs(result, out_dir)
+    failure = out_dir / FAILURE
+    try:
+        failure.unlink(missing_ok=True)  # a resumed sweep runs this job again
+        # Journeys stream into the run directory as the run goes (bounded memory);
+        # write_outputs renames the finished file into place.
+        partial = out_dir / ".journeys.parquet.partial" if sim_cfg.record_journeys else None
+        if partial is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / RECORD).unlink(missing_ok=True)
+        result = run(sim_cfg, journeys_path=partial)
+        write_outputs(result, out_dir)
+    except Exception as exc:
+        if debugging():
+            raise
+        line = f"[{sim_cfg.scenario.name} seed={sim_cfg.seed}] {describe_failure(exc)}"
+        if hydra_cfg.mode != RunMode.MULTIRUN:
+            print(f"error: {line}", file=sys.stderr)
+            sys.exit(1)
+        # In a sweep the other jobs go on; the launching process reports every failure.
+        with contextlib.suppress(OSError):
+            atomic_write(failure, lambda p: p.write_text(line + "\n"))
+        return
     s = result.summary
     if os.environ.get("FUNNEL_SIM_QUIET") == "1":
         return
@@ -165,8 +202,6 @@ def _split_args(argv: list[str]) -> tuple[list[str], bool, bool, str]:
             skip = True
             if arg in ("--config-name", "-cn") and i + 1 < len(argv):
                 config_name = argv[i + 1]
-            if arg in ("--config-dir", "-cd", "--config-path", "-cp"):
-                info = True  # another config tree: let Hydra (and the job's own check) decide
         elif arg.startswith("--config-name="):
             config_name = arg.split("=", 1)[1]
         elif not arg.startswith("-"):
@@ -189,20 +224,70 @@ def launcher_fixes(argv: list[str]) -> list[str]:
     return argv
 
 
+def sweep_failures(sweep_dir: Path, jobs: int) -> str | None:
+    """One line on the jobs of a finished sweep that failed or never finished, or None."""
+    failed = sorted(sweep_dir.glob(f"*/{FAILURE}"))
+    missing = jobs - len(find_runs(sweep_dir))
+    if not failed and missing <= 0:
+        return None
+    first = ""
+    if failed:
+        with contextlib.suppress(OSError):
+            first = f"; first: {failed[0].read_text().strip()} ({failed[0]})"
+    return (
+        f"{max(missing, len(failed))} of {jobs} run(s) failed or did not finish{first}; "
+        "HYDRA_FULL_ERROR=1 shows a traceback"
+    )
+
+
+def run_hydra(argv: list[str]) -> None:
+    """Hand ``argv`` to Hydra's main (``--debug`` is this program's, not Hydra's)."""
+    saved = sys.argv
+    sys.argv = [saved[0], *[a for a in argv if a != "--debug"]]
+    try:
+        hydra_main()
+    finally:
+        sys.argv = saved
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Validate the command line, then hand it to Hydra."""
+    """Validate the command line, then hand it to Hydra (a sweep holds its study's lock)."""
     argv = launcher_fixes(sys.argv[1:] if argv is None else argv)
+    return guarded(
+        lambda: _main(argv),
+        argv,
+        "interrupted; run the same command again to finish (finished runs are reused)",
+    )
+
+
+def _main(argv: list[str]) -> int:
+    argv = config_dir_args(argv)
     overrides, multirun, info, config_name = _split_args(argv)
-    if not info:
-        try:
-            jobs = validate_overrides(overrides, multirun, config_name)
-        except ConfigError as exc:
-            if os.environ.get("HYDRA_FULL_ERROR") == "1" or "--debug" in argv:
-                raise
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        if multirun:
-            print(f"sweep: {jobs} run(s)", file=sys.stderr)
-    sys.argv = [sys.argv[0], *[a for a in argv if a != "--debug"]]
-    hydra_main()
+    if info:
+        run_hydra(argv)
+        return 0
+    configs: list = []
+    jobs = validate_overrides(overrides, multirun, config_name, configs)
+    out_dir = check_writable(resolve_output_dir(overrides, multirun, config_name))
+    if not multirun:
+        if (out_dir / RECORD).exists() and not is_complete(out_dir, config_hash(configs[0])):
+            raise ConfigError(
+                f"{out_dir} holds a finished run of another config; choose another "
+                "hydra.run.dir= (nothing was written)"
+            )
+        run_hydra([*argv, f"hydra.run.dir={out_dir}"])
+        return 0
+    settings = {
+        "program": "python -m sim",
+        "config": config_name,
+        # what the runs are; not where or how they run (hydra.*, hydra/launcher=...)
+        "overrides": sorted(o for o in overrides if not o.lstrip("+~").startswith("hydra")),
+    }
+    with open_study(out_dir, settings, resume=True, resume_hint="the same command"):
+        print(f"sweep: {jobs} run(s) -> {out_dir}", file=sys.stderr)
+        run_hydra([*argv, f"hydra.sweep.dir={out_dir}"])
+        failed = sweep_failures(out_dir, jobs)
+    if failed:
+        print(f"error: {failed}; run the same command again to retry them", file=sys.stderr)
+        return FAILED
     return 0

@@ -36,6 +36,7 @@ class Comparison:
     table: pd.DataFrame  # the ranked table, formatted for people
     files: list[Path]
     incomplete: list[Path]  # run directories skipped because they never finished
+    skipped: list[tuple[Path, str]]  # finished runs left out because their files are damaged
 
 
 def _cell(row: pd.Series) -> str:
@@ -93,10 +94,32 @@ def aggregate(
     root = Path(root)
     out = Path(out_dir) if out_dir is not None else root
     out.mkdir(parents=True, exist_ok=True)
-    runs = load_runs(root).sort_values(["scenario", "seed"]).reset_index(drop=True)
-    _check_single_org(runs)
-    effects = paired_effects(runs, baseline=baseline)
-    table = ranked_table(effects)
+    skipped: list[tuple[Path, str]] = []
+    try:
+        runs = load_runs(root, skipped).sort_values(["scenario", "seed"]).reset_index(drop=True)
+        _check_single_org(runs)
+        scenarios = set(runs.scenario)
+        if baseline not in scenarios:
+            raise ValueError(
+                f"no runs of the baseline scenario '{baseline}' under {root} (scenarios found: "
+                f"{', '.join(sorted(scenarios))}); name the baseline with baseline="
+            )
+        if scenarios == {baseline}:
+            raise ValueError(f"only baseline runs under {root}: nothing to compare it with")
+        effects = paired_effects(runs, baseline=baseline)
+        table = ranked_table(effects)
+        if not (table["pairs"] >= 2).any():
+            raise ValueError(
+                f"no scenario under {root} has two runs paired by seed with a '{baseline}' "
+                "run: no effect or interval can be computed"
+            )
+    except (ValueError, FileNotFoundError) as exc:
+        if skipped:
+            where, why = skipped[0]
+            raise type(exc)(
+                f"{exc} ({len(skipped)} damaged run(s) left out; first: {where}: {why})"
+            ) from None
+        raise
     files = [out / "runs.csv", out / "effects.csv"]
     atomic_write(files[0], lambda p: runs.to_csv(p, index=False))
     atomic_write(files[1], lambda p: effects.to_csv(p, index=False))
@@ -126,7 +149,12 @@ def aggregate(
     atomic_write(out / "report.html", lambda p: p.write_text(report.to_html()))
     files += [out / "report.md", out / "report.html"]
     return Comparison(
-        runs=runs, effects=effects, table=table, files=files, incomplete=incomplete_runs(root)
+        runs=runs,
+        effects=effects,
+        table=table,
+        files=files,
+        incomplete=incomplete_runs(root),
+        skipped=skipped,
     )
 
 

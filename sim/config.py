@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import hashlib
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,9 @@ from sim.params import (
     ScenarioParams,
     SimConfig,
     build_config,
+    config_dict,
 )
+from sim.study import safe_name
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 MAX_VALIDATED_JOBS = 5000  # sweeps larger than this are validated job by job as they run
@@ -56,8 +60,13 @@ def register_schemas() -> None:
 register_schemas()
 
 
-def to_sim_config(cfg: DictConfig) -> SimConfig:
-    """Turn a composed Hydra config into a validated ``SimConfig``."""
+def to_sim_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> SimConfig:
+    """Turn a composed Hydra config into a validated ``SimConfig``.
+
+    ``overrides`` are the command line's: when they change the scenario's funnel or tactics,
+    the run is labelled ``<scenario>~<hash of its funnel and tactics>`` (``scenario_label``),
+    so that it is never paired or averaged with the runs of the unchanged scenario file.
+    """
     missing = sorted(k for k in _missing_keys(cfg) if not k.startswith("hydra."))
     if missing:
         group = missing[0].split(".")[0]
@@ -70,7 +79,29 @@ def to_sim_config(cfg: DictConfig) -> SimConfig:
     except OmegaConfBaseException as exc:
         raise ConfigError(clean_message(exc)) from None
     data.pop("hydra", None)
-    return build_config(data)
+    sim_cfg = build_config(data)
+    safe_name(sim_cfg.org.name, "org.name")
+    safe_name(sim_cfg.scenario.name, "scenario.name")
+    if any(SCENARIO_EDIT.match(o.split("=", 1)[0]) for o in overrides):
+        sim_cfg.scenario.name = scenario_label(sim_cfg)
+    return sim_cfg
+
+
+# An override that changes the scenario's content (not the choice of scenario file):
+# scenario.funnel=..., scenario.tactics.x.y=..., +tactic@scenario.tactics.x=x, ~scenario.tactics.x
+SCENARIO_EDIT = re.compile(r"^[+~]*(scenario\.|[\w/]+@scenario\.)")
+
+
+def scenario_label(sim_cfg: SimConfig) -> str:
+    """``<scenario file>~<6 hex digits>``: the name of a scenario changed on the command line.
+
+    The digits hash the funnel and the tactics with their parameters, so the same change
+    gets the same label however it is written, and a different change a different one.
+    """
+    scenario = config_dict(sim_cfg)["scenario"]
+    content = json.dumps([scenario["funnel"], scenario["tactics"]], sort_keys=True, default=str)
+    base = sim_cfg.scenario.name.split("~", 1)[0]
+    return f"{base}~{hashlib.sha256(content.encode()).hexdigest()[:6]}"
 
 
 def _missing_keys(cfg: DictConfig, prefix: str = "") -> list[str]:
@@ -90,7 +121,72 @@ def load_config(overrides: list[str] | None = None, config_name: str = "config")
     Raises:
         ConfigError: with one clear line naming the key, the value and what is allowed.
     """
-    return to_sim_config(compose_raw(overrides or [], config_name))
+    overrides = list(overrides or [])
+    check_override_keys(overrides)
+    return to_sim_config(compose_raw(overrides, config_name), overrides)
+
+
+def check_override_keys(overrides: Sequence[str]) -> None:
+    """Refuse overrides that would silently break a run's identity.
+
+    A scenario's name is its file's name: ``scenario.name=foo`` would make runs of different
+    scenarios look alike (and, in a sweep, write into each other's folders).
+    """
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key == "scenario.name":
+            raise ConfigError(
+                f"{override}: a scenario's name is its file's name; to define a new scenario, "
+                "add scenario/<name>.yaml to conf/ or to a --config-dir directory"
+            )
+
+
+def config_dir_args(argv: list[str]) -> list[str]:
+    """Turn ``--config-dir DIR`` (``-cd DIR``, ``--config-dir=DIR``) into a search-path override.
+
+    ``DIR`` is added to Hydra's config search path after ``conf/``, so ``DIR/org/mine.yaml``
+    is ``org=mine``: the way to keep a client's organisation outside the repository. As an
+    override (``hydra.searchpath=[file://DIR]``) it reaches every composition the same way:
+    the up-front check, Hydra's own run, and the sweep's jobs.
+
+    Raises:
+        ConfigError: ``DIR`` is not a directory, or ``--config-path`` (which would replace
+            ``conf/`` and its schema) is given.
+    """
+    out: list[str] = []
+    dirs: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        name, eq, value = arg.partition("=")
+        if name in ("--config-dir", "-cd"):
+            value = value if eq else next(args, "")
+            if not value or not Path(value).is_dir():
+                raise ConfigError(f"--config-dir {value!r}: no such directory")
+            dirs.append(f"file://{Path(value).resolve()}")
+        elif name in ("--config-path", "-cp"):
+            raise ConfigError(
+                f"{arg}: not supported (it would replace conf/); use --config-dir DIR to add "
+                "your own org/, scenario/ or behaviour/ files beside the built-in ones"
+            )
+        else:
+            out.append(arg)
+    if dirs:
+        if any(a.split("=", 1)[0].lstrip("+") == "hydra.searchpath" for a in out):
+            raise ConfigError("--config-dir and hydra.searchpath=: give one of them, not both")
+        out.append(f"hydra.searchpath=[{','.join(dirs)}]")
+    return out
+
+
+def resolve_output_dir(overrides: list[str], multirun: bool, config_name: str = "config") -> Path:
+    """The directory a run (or a sweep) with these overrides writes into, its timestamp fixed now.
+
+    The caller passes it to Hydra (``hydra.run.dir=...`` or ``hydra.sweep.dir=...``), so the
+    directory it checked and locked is the one Hydra uses.
+    """
+    job = expand_sweep(overrides)[0] if multirun and overrides else list(overrides)
+    with config_errors(), initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name=config_name, overrides=job, return_hydra_config=True)
+        return Path(str(cfg.hydra.sweep.dir if multirun else cfg.hydra.run.dir))
 
 
 def compose_raw(overrides: list[str], config_name: str = "config") -> DictConfig:
@@ -201,23 +297,44 @@ class SweepComposer:
         return cfg
 
 
-def validate_overrides(overrides: list[str], multirun: bool, config_name: str = "config") -> int:
+def validate_overrides(
+    overrides: list[str],
+    multirun: bool,
+    config_name: str = "config",
+    configs: list[SimConfig] | None = None,
+) -> int:
     """Compose and validate every job the command line asks for; return how many there are.
+
+    ``configs``, if given, receives each job's validated ``SimConfig``.
 
     Raises:
         ConfigError: for the first invalid job, naming its overrides.
     """
     jobs = expand_sweep(overrides) if multirun else [list(overrides)]
     composer = conf_composer(config_name)
+    check_override_keys(overrides)
     for job in jobs[:MAX_VALIDATED_JOBS]:
         try:
             with config_errors():
                 cfg = composer.compose(job)
-            to_sim_config(cfg)
+            sim_cfg = to_sim_config(cfg, job)
+            if configs is not None:
+                configs.append(sim_cfg)
         except ConfigError as exc:
             where = f" (in sweep job: {' '.join(job)})" if multirun and len(jobs) > 1 else ""
             raise ConfigError(f"{exc}{where}") from None
     return len(jobs)
+
+
+def group_options(
+    group: str, overrides: Sequence[str] = (), config_name: str = "config"
+) -> list[str]:
+    """The options of config group ``group`` (``conf/`` and any ``--config-dir``), sorted."""
+    searchpath = [o for o in overrides if o.lstrip("+").startswith("hydra.searchpath=")]
+    with config_errors():
+        return sorted(
+            _conf_loader().get_group_options(group, config_name=config_name, overrides=searchpath)
+        )
 
 
 def conf_composer(config_name: str = "config") -> SweepComposer:
@@ -249,7 +366,13 @@ def clean_message(exc: BaseException) -> str:
     missing = _GROUP_MISSING.search(text)
     if missing:
         group, name = missing.groups()
-        options = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+        # Hydra lists the options of every directory on the search path (--config-dir too)
+        listed = re.search(r"Available options in '[^']+':\n((?:\t.*\n?)+)", text)
+        options = (
+            [line.strip() for line in listed.group(1).splitlines() if line.strip()]
+            if listed
+            else sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+        )
         return f"{group}={name}: no such {group}; choose one of: {', '.join(options)}"
     lines = text.splitlines()
     head = lines[0] if lines else type(exc).__name__

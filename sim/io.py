@@ -32,6 +32,7 @@ TIMESERIES = "timeseries.csv"
 JOURNEYS = "journeys.parquet"
 CONFIG = "config.json"
 RECORD = "run.json"  # written last: its presence means the run is complete
+FAILURE = "failed.txt"  # a sweep job that raised: one line saying why (the sweep reports it)
 DEPENDENCIES = (
     "funnel-alignment-sim",
     "mesa",
@@ -172,12 +173,6 @@ def is_complete(run_dir: str | Path, expected_hash: str | None = None) -> bool:
         return False
 
 
-def read_summary(run_dir: str | Path) -> dict[str, Any]:
-    """Read a run's summary.json (nulls come back as NaN, for arithmetic)."""
-    data = json.loads((Path(run_dir) / SUMMARY).read_text())
-    return {k: (math.nan if v is None else v) for k, v in data.items()}
-
-
 def find_runs(root: str | Path) -> list[Path]:
     """Every complete run directory under ``root`` (one with a run.json), sorted."""
     return sorted(p.parent for p in Path(root).rglob(RECORD))
@@ -191,28 +186,80 @@ def incomplete_runs(root: str | Path) -> list[Path]:
     return sorted(d for d in started if not (d / RECORD).exists())
 
 
-def load_runs(root: str | Path) -> pd.DataFrame:
+def _read_json(path: Path) -> Any:
+    """Parse a JSON file, or raise ValueError naming it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path.name} is missing") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path.name} is not valid JSON ({exc})") from None
+
+
+def _check_timeseries(path: Path, days: int) -> None:
+    """Raise ValueError unless ``path`` holds a header and one complete row per day."""
+    try:
+        lines = path.read_bytes().splitlines()
+    except FileNotFoundError:
+        raise ValueError(f"{TIMESERIES} is missing") from None
+    if len(lines) != days + 1:
+        raise ValueError(f"{TIMESERIES} has {len(lines) - 1} rows for {days} days (truncated?)")
+    width = lines[0].count(b",")
+    if lines[-1].count(b",") != width or not lines[-1].strip():
+        raise ValueError(f"{TIMESERIES} ends in an incomplete row (truncated?)")
+
+
+def read_run(run_dir: Path) -> dict[str, Any]:
+    """One run's row: its checked summary, its organisation, funnel, tactics and hashes.
+
+    Raises:
+        ValueError: naming the file and what is wrong with it.
+    """
+    from sim.kpis import check_summary
+
+    summary = _read_json(run_dir / SUMMARY)
+    problem = check_summary(summary)
+    if problem:
+        raise ValueError(f"{SUMMARY}: {problem}")
+    record = _read_json(run_dir / RECORD)
+    config = _read_json(run_dir / CONFIG)
+    if not isinstance(record, dict) or not isinstance(config, dict):
+        raise ValueError(f"{RECORD} or {CONFIG} is not a JSON object")
+    _check_timeseries(run_dir / TIMESERIES, summary["days"])
+    row = {k: (math.nan if v is None else v) for k, v in summary.items()}
+    for key, value in (config.get("org") or {}).items():
+        if key != "name":
+            row[f"org.{key}"] = value
+    scenario = config.get("scenario") or {}
+    row["funnel"] = scenario.get("funnel")
+    row["tactics"] = "+".join(sorted(scenario.get("tactics") or {}))
+    row["settings_hash"] = record.get("settings_hash")
+    return row
+
+
+def load_runs(root: str | Path, skipped: list[tuple[Path, str]] | None = None) -> pd.DataFrame:
     """One row per run under ``root``: every KPI, the run's identity and its organisation.
 
     Works on any directory of runs made by ``python -m sim`` (single runs or sweeps, with
-    any launcher): the rows come from each run's own files, not from the folder names.
+    any launcher): the rows come from each run's own files, not from the folder names. A run
+    whose files are damaged (broken JSON, a KPI missing or out of its range, a truncated
+    time series) is left out and appended to ``skipped`` as (directory, reason); without
+    ``skipped``, the first such run raises ValueError naming it.
     """
+    root = Path(root)
     rows = []
     for run_dir in find_runs(root):
-        row = read_summary(run_dir)
-        config_path = run_dir / CONFIG
-        if config_path.exists():
-            config = json.loads(config_path.read_text())
-            for key, value in config.get("org", {}).items():
-                if key != "name":
-                    row[f"org.{key}"] = value
-            row["funnel"] = config.get("scenario", {}).get("funnel")
-            row["tactics"] = "+".join(sorted(config.get("scenario", {}).get("tactics", {})))
-        row["settings_hash"] = json.loads((run_dir / RECORD).read_text()).get("settings_hash")
-        row["run_dir"] = str(run_dir.relative_to(root)) if run_dir != Path(root) else "."
+        try:
+            row = read_run(run_dir)
+        except ValueError as exc:
+            if skipped is None:
+                raise ValueError(f"{run_dir}: {exc}") from None
+            skipped.append((run_dir, str(exc)))
+            continue
+        row["run_dir"] = str(run_dir.relative_to(root)) if run_dir != root else "."
         rows.append(row)
     if not rows:
-        raise FileNotFoundError(f"no complete runs (no {RECORD}) under {root}")
+        raise FileNotFoundError(f"no complete, readable runs (with {RECORD}) under {root}")
     return pd.DataFrame(rows)
 
 

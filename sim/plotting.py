@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from sim.io import atomic_write
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 LABELS = {
     "revenue_per_year": "revenue per year",
@@ -40,11 +42,14 @@ plt.rcParams.update(
 
 
 def _save(fig: plt.Figure, stem: Path) -> list[Path]:
+    """Write ``fig`` as PNG and SVG, each atomically (a full disk leaves no half figure)."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    fig.savefig(paths[0], dpi=150, bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight")
-    plt.close(fig)
+    try:
+        atomic_write(paths[0], lambda p: fig.savefig(p, format="png", dpi=150, bbox_inches="tight"))
+        atomic_write(paths[1], lambda p: fig.savefig(p, format="svg", bbox_inches="tight"))
+    finally:
+        plt.close(fig)
     return paths
 
 

@@ -64,4 +64,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sim.exits import guarded
+
+    sys.exit(guarded(main, sys.argv[1:]))

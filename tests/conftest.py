@@ -27,10 +27,17 @@ def run_cli(
     *args: str, cwd: Path | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess:
     """Run ``python -m sim`` the way a user does, and capture what it prints."""
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return run_module("sim", *args, cwd=cwd, timeout=timeout)
+
+
+def run_module(
+    module: str, *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Run ``python -m <module>`` the way a user does (from any directory), and capture it."""
+    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)}
     env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.run(
-        [sys.executable, "-m", "sim", *args],
+        [sys.executable, "-m", module, *args],
         cwd=cwd or ROOT,
         env=env,
         capture_output=True,

@@ -1,9 +1,5 @@
 """The calibration, validation and sensitivity programs, run end to end at small scale."""
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,20 +7,11 @@ import yaml
 
 from sim.params import BehaviourParams, build_config
 from sim.validation import load_facts
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_module
 
 
 def _run(module, *args, timeout=900):
-    env = {**os.environ}
-    env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_module(module, *args, timeout=timeout)
 
 
 def test_the_calibrated_file_is_the_default_everywhere():

@@ -63,9 +63,9 @@ def test_a_rerun_of_the_same_config_reuses_the_finished_run(tmp_path):
     again = run_cli(*args)
     assert again.returncode == 0 and "reused" in again.stdout
     assert (out / "summary.json").stat().st_mtime_ns == stamp
-    changed = run_cli("seed=3", *args[1:])  # another config in the same place is re-run
-    assert changed.returncode == 0 and "reused" not in changed.stdout
-    assert json.loads((out / "summary.json").read_text())["seed"] == 3
+    changed = run_cli("seed=3", *args[1:])  # another config in the same place: refused
+    assert changed.returncode == 2 and "holds a finished run of another config" in changed.stderr
+    assert json.loads((out / "summary.json").read_text())["seed"] == 2
 
 
 def _compare(*args, **kw):

@@ -1,0 +1,404 @@
+"""Never wrong in silence: failures after work started, study directories, damaged runs.
+
+Each test here failed on the code before the fix it names (issue "Never wrong in silence").
+The entry points run as users run them: ``python -m ...`` once per program, the rest through
+``main(argv)`` with the serial launcher, in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import sim
+from experiments import compare_tactics
+from sim import cli
+from sim.config import CONF_DIR
+from sim.io import FAILURE, RECORD, SUMMARY, TIMESERIES, to_json
+from sim.policies import FollowUpPolicy
+from sim.study import STUDY, StudyBusyError, open_study
+from tests.conftest import run_module
+
+TINY = ["org=small", "days=40", "warmup_days=10"]
+SERIAL = "hydra/launcher=basic"
+
+
+class Boom(FollowUpPolicy):
+    """A follow-up rule that fails on the tenth day (a researcher's bug)."""
+
+    def choose(self, rep, queue, n):
+        if rep.model.day >= 10:
+            raise RuntimeError("boom in a policy")
+        return super().choose(rep, queue, n)
+
+
+BOOM = f"policies.follow_up._target_={__name__}.Boom"
+
+
+def _one_error_line(err: str) -> str:
+    lines = [ln for ln in err.strip().splitlines() if ln.startswith("error: ")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def _compare(tmp_path: Path, *args: str) -> int:
+    return compare_tactics.main([*TINY, "replicates=2", "scenarios=liaison", SERIAL, *args])
+
+
+@pytest.fixture
+def study(tmp_path, monkeypatch):
+    """A finished two-scenario, two-seed comparison (made once per test that needs it)."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "cmp"
+    assert _compare(tmp_path, f"hydra.sweep.dir={out}") == 0
+    return out
+
+
+# --- failures after the runs: one line, non-zero --------------------------------------------
+
+
+def test_an_aggregation_failure_exits_non_zero_through_the_real_entry_point(study, tmp_path):
+    """The callback is built from experiments.compare_tactics, main() runs as __main__."""
+    shutil.rmtree(study / "figures")
+    (study / "figures").write_text("a file where the figures directory goes")
+    done = run_module(
+        "experiments.compare_tactics",
+        *TINY,
+        "replicates=2",
+        "scenarios=liaison",
+        SERIAL,
+        f"resume={study}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stderr
+    line = _one_error_line(done.stderr)
+    assert line.startswith(f"error: aggregating {study} failed:")
+
+
+def test_failed_runs_stop_the_comparison_with_one_line_and_no_report(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "cmp"
+    status = _compare(tmp_path, BOOM, f"hydra.sweep.dir={out}")
+    assert status == 1
+    assert len(list(out.glob(f"*/{FAILURE}"))) == 4
+    assert not (out / "report.md").exists()
+
+
+def test_failed_runs_of_a_sweep_exit_non_zero(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(["-m", *TINY, "seed=1,2", SERIAL, BOOM, f"hydra.sweep.dir={tmp_path / 's'}"])
+    err = capsys.readouterr().err
+    assert status == 1
+    line = _one_error_line(err)
+    assert "2 of 2 run(s) failed" in line and "RuntimeError: boom in a policy" in line
+
+
+def test_a_failed_single_run_prints_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        cli.main([*TINY, BOOM, f"hydra.run.dir={tmp_path / 'r'}"])
+    assert stop.value.code == 1
+    assert "RuntimeError: boom in a policy" in _one_error_line(capsys.readouterr().err)
+
+
+def test_a_full_disk_is_one_line_and_the_comparison_resumes(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "cmp"
+    real = sim.io.write_outputs
+    calls = {"n": 0}
+
+    def full_disk(result, out_dir):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(out_dir / SUMMARY))
+        return real(result, out_dir)
+
+    monkeypatch.setattr(cli, "write_outputs", full_disk)
+    assert _compare(tmp_path, f"hydra.sweep.dir={out}") == 1
+    line = _one_error_line(capsys.readouterr().err)
+    assert "No space left on device; free some space" in line and f"resume={out}" in line
+    monkeypatch.setattr(cli, "write_outputs", real)
+    assert _compare(tmp_path, f"resume={out}") == 0
+    assert (out / "report.md").exists()
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "cmp"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.runner, "run", interrupted)  # imported by each job
+    assert _compare(tmp_path, f"hydra.sweep.dir={out}") == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and f"resume={out}" in err and "Traceback" not in err
+    # the lock was released: the study can be resumed at once
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    assert _compare(tmp_path, f"resume={out}") == 0
+
+
+# --- study directories: identity and lock --------------------------------------------------
+
+
+def test_resuming_with_other_settings_is_refused_naming_what_differs(study, capsys):
+    before = {p: p.stat().st_mtime_ns for p in study.glob(f"*/{SUMMARY}")}
+    status = compare_tactics.main(
+        [
+            *TINY[:1],
+            "days=41",
+            "warmup_days=10",
+            "replicates=2",
+            "scenarios=liaison",
+            SERIAL,
+            f"resume={study}",
+        ]
+    )
+    assert status == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "other settings" in line and "days: the study has 40, this command 41" in line
+    assert {p: p.stat().st_mtime_ns for p in study.glob(f"*/{SUMMARY}")} == before
+
+
+def test_a_second_comparison_into_the_same_directory_is_refused(study, capsys):
+    status = _compare(study.parent, f"hydra.sweep.dir={study}")
+    assert status == 2
+    assert "already holds this study; continue it with resume=" in capsys.readouterr().err
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
+    with (
+        open_study(tmp_path / "s", {"a": 1}, resume=False, resume_hint="resume=s"),
+        pytest.raises(StudyBusyError, match=r"another sweep \(pid \d+\) is writing"),
+        open_study(tmp_path / "s", {"a": 1}, resume=True, resume_hint="resume=s"),
+    ):
+        pass
+    with open_study(tmp_path / "s", {"a": 1}, resume=True, resume_hint="resume=s"):
+        pass  # released
+
+
+def test_a_sweep_into_a_directory_of_other_files_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "notes.txt").write_text("mine")
+    assert cli.main(["-m", *TINY, "seed=1,2", f"hydra.sweep.dir={tmp_path / 'd'}"]) == 2
+    assert f"no {STUDY}" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("mode", [[], ["-m", "seed=1,2"]])
+def test_an_output_path_under_a_file_is_refused_before_any_work(
+    tmp_path, monkeypatch, capsys, mode
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f").write_text("a file")
+    key = "hydra.sweep.dir" if mode else "hydra.run.dir"
+    assert cli.main([*mode, *TINY, f"{key}={tmp_path / 'f' / 'run'}"]) == 2
+    assert "is a file, not a directory" in _one_error_line(capsys.readouterr().err)
+    assert (
+        compare_tactics.main([*TINY, "replicates=2", f"hydra.sweep.dir={tmp_path / 'f' / 'c'}"])
+        == 2
+    )
+    assert "is a file, not a directory" in _one_error_line(capsys.readouterr().err)
+    assert [p.name for p in tmp_path.iterdir()] == ["f"]
+
+
+def test_a_single_run_does_not_replace_a_run_of_another_config(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    run_dir = tmp_path / "r"
+    assert cli.main([*TINY, f"hydra.run.dir={run_dir}"]) == 0
+    summary = (run_dir / SUMMARY).read_bytes()
+    assert cli.main(["org=small", "days=41", "warmup_days=10", f"hydra.run.dir={run_dir}"]) == 2
+    assert "holds a finished run of another config" in capsys.readouterr().err
+    assert (run_dir / SUMMARY).read_bytes() == summary
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["scenario.name=foo", "scenario.name=../../evil", "org.name=../../evil", "org.name=.hidden"],
+)
+def test_names_that_would_break_a_directory_are_refused(tmp_path, monkeypatch, capsys, override):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["-m", *TINY, "scenario=baseline,liaison", override]) == 2
+    assert override.split("=")[0] in _one_error_line(capsys.readouterr().err)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_changed_scenario_gets_its_own_label_and_is_never_paired_with_its_file():
+    plain = sim.load_config([*TINY, "scenario=baseline"])
+    changed = sim.load_config(
+        [*TINY, "scenario=baseline", "+tactic@scenario.tactics.liaison=liaison"]
+    )
+    again = sim.load_config(
+        [*TINY, "scenario=baseline", "+tactic@scenario.tactics.liaison=liaison"]
+    )
+    other = sim.load_config(
+        [
+            *TINY,
+            "scenario=baseline",
+            "+tactic@scenario.tactics.liaison=liaison",
+            "scenario.tactics.liaison.n_liaisons=2",
+        ]
+    )
+    assert plain.scenario.name == "baseline"
+    assert changed.scenario.name.startswith("baseline~") and len(changed.scenario.name) == 15
+    assert again.scenario.name == changed.scenario.name
+    assert other.scenario.name not in (changed.scenario.name, "baseline")
+
+
+def test_the_comparison_refuses_overrides_that_change_every_scenario(capsys):
+    status = compare_tactics.main(
+        [*TINY, "replicates=2", "+tactic@scenario.tactics.liaison=liaison"]
+    )
+    assert status == 2
+    assert "would change every scenario" in _one_error_line(capsys.readouterr().err)
+
+
+# --- --config-dir ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client_dir(tmp_path):
+    d = tmp_path / "client"
+    (d / "org").mkdir(parents=True)
+    text = (CONF_DIR / "org" / "small.yaml").read_text().replace("name: small", "name: mine")
+    (d / "org" / "mine.yaml").write_text(text.replace("n_reps: ", "n_reps: 1 #"))
+    return d
+
+
+def test_config_dir_adds_a_client_org_to_every_entry_point(client_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run_dir = tmp_path / "r"
+    done = run_module(
+        "sim",
+        "--config-dir",
+        str(client_dir),
+        "org=mine",
+        *TINY[1:],
+        f"hydra.run.dir={run_dir}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["org"]["name"] == "mine" and config["org"]["n_reps"] == 1
+    out = tmp_path / "cmp"
+    status = compare_tactics.main(
+        [
+            f"--config-dir={client_dir}",
+            "org=mine",
+            *TINY[1:],
+            "replicates=2",
+            "scenarios=liaison",
+            SERIAL,
+            f"hydra.sweep.dir={out}",
+        ]
+    )
+    assert status == 0
+    assert len(list(out.glob(f"*/{RECORD}"))) == 4 and (out / "report.md").exists()
+
+
+def test_config_dir_problems_are_refused_before_anything_is_written(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--config-dir", str(tmp_path / "nope"), "org=mine"]) == 2
+    assert "no such directory" in _one_error_line(capsys.readouterr().err)
+    assert cli.main(["--config-path", str(tmp_path), "org=mine"]) == 2
+    assert "use --config-dir" in _one_error_line(capsys.readouterr().err)
+    assert compare_tactics.main(["--config-dir", str(tmp_path), "org=mine"]) == 2
+    assert "org=mine: no such org" in _one_error_line(capsys.readouterr().err)
+    assert not any(p.name != "nope" for p in tmp_path.iterdir())
+
+
+# --- aggregation checks what it reads ------------------------------------------------------
+
+
+def _damage(run_dir: Path, how: str) -> None:
+    summary = run_dir / SUMMARY
+    data = json.loads(summary.read_text())
+    match how:
+        case "missing_kpi":
+            del data["win_rate"]
+        case "win_rate_5":
+            data["win_rate"] = 5
+        case "negative_revenue":
+            data["revenue_per_year"] = -1e12
+        case "broken_json":
+            summary.write_text("{broken")
+            return
+        case "truncated_timeseries":
+            text = (run_dir / TIMESERIES).read_text()
+            (run_dir / TIMESERIES).write_text(text[: len(text) // 2])
+            return
+    summary.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [
+        ("missing_kpi", "win_rate is missing"),
+        ("win_rate_5", "win_rate is a share above 1"),
+        ("negative_revenue", "revenue_per_year is negative"),
+        ("broken_json", "summary.json is not valid JSON"),
+        ("truncated_timeseries", "timeseries.csv has"),
+    ],
+)
+def test_a_damaged_run_is_skipped_and_listed(study, tmp_path, capsys, how, reason):
+    damaged = study / "liaison_seed1"
+    _damage(damaged, how)
+    capsys.readouterr()
+    assert compare_tactics.main([f"from={study}", f"out={tmp_path / 'agg'}"]) == 1
+    line = _one_error_line(capsys.readouterr().err)  # one pair left: no interval
+    assert str(damaged) in line and reason in line
+    runs = sim.io.load_runs(study, skipped := [])
+    assert "liaison_seed1" not in set(runs.run_dir)
+    assert skipped[0][0] == damaged and reason in skipped[0][1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["out=x"], "out=x: only used with from="),
+        (["from=.", "days=3"], "days=3: has no effect with from="),
+        (["from=.", "replicates=5"], "replicates=5: has no effect with from="),
+        (["scenarios=baseline", "replicates=2"], "nothing to compare"),
+    ],
+)
+def test_options_that_would_do_nothing_are_refused(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    assert compare_tactics.main(args) == 2
+    assert message in _one_error_line(capsys.readouterr().err)
+    assert not any(tmp_path.iterdir())
+
+
+# --- the liaison acts only through its liaisons ----------------------------------------------
+
+
+def test_a_liaison_tactic_without_liaisons_changes_nothing():
+    base = sim.run(sim.load_config([*TINY, "scenario=baseline", "seed=3"])).summary
+    zero = ["scenario=liaison", "seed=3", "scenario.tactics.liaison.n_liaisons=0"]
+    none = sim.run(sim.load_config([*TINY, *zero])).summary
+    base.pop("scenario"), none.pop("scenario")
+    assert to_json(none) == to_json(base)
+
+
+# --- figures are written atomically ------------------------------------------------------
+
+
+def test_a_figure_that_fails_half_way_leaves_no_file_under_its_name(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from sim import plotting
+
+    def half_then_full(self, path, **kwargs):
+        Path(path).write_bytes(b"<svg partial")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(plt.Figure, "savefig", half_then_full)
+    fig = plt.figure()
+    with pytest.raises(OSError):
+        plotting._save(fig, tmp_path / "fig")
+    assert not list(tmp_path.iterdir())
