@@ -60,7 +60,8 @@ class LiaisonTactic(Tactic):
 
         self.liaisons = Liaison.create_agents(model, self.n_liaisons, self.hours_per_day)
         self._list = list(self.liaisons)
-        model.mismatch_probability *= 1.0 - self.mismatch_reduction
+        if self._list:  # every part of the effect passes through a liaison: none, no effect
+            model.mismatch_probability *= 1.0 - self.mismatch_reduction
 
     def _spend(self, hours: float) -> bool:
         return any(liaison.spend(hours) for liaison in self._list)
@@ -117,7 +118,7 @@ class LiaisonTactic(Tactic):
 
     def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:
         """Carry the outcome of a marketing lead back to its marketer's scoring."""
-        if lead.source == MARKETING and lead.marketer is not None:
+        if self._list and lead.source == MARKETING and lead.marketer is not None:
             lead.marketer.learn(self.feedback_rate)
 
 
