@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,16 @@ SCENARIOS = {
 
 
 def run_cli(
-    *args: str, cwd: Path | None = None, timeout: float = 300
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = 300,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run ``python -m sim`` the way a user does, and capture what it prints."""
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    """Run ``python -m sim`` the way a user does, and capture what it prints.
+
+    ``env`` replaces this process's environment (the Ray test gives its cluster's).
+    """
+    env = {**(os.environ if env is None else env), "PYTHONHASHSEED": "0"}
     env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.run(
         [sys.executable, "-m", "sim", *args],
