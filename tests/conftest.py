@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -24,17 +25,31 @@ SCENARIOS = {
 
 
 def run_cli(
-    *args: str, cwd: Path | None = None, timeout: float = 300
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = 300,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run ``python -m sim`` the way a user does, and capture what it prints."""
-    return run_module("sim", *args, cwd=cwd, timeout=timeout)
+    return run_module("sim", *args, cwd=cwd, timeout=timeout, env=env)
 
 
 def run_module(
-    module: str, *args: str, cwd: Path | None = None, timeout: float = 300
+    module: str,
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = 300,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run ``python -m <module>`` the way a user does (from any directory), and capture it."""
-    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)}
+    """Run ``python -m <module>`` the way a user does (from any directory), and capture it.
+
+    ``env`` replaces this process's environment (the Ray test gives its cluster's).
+    """
+    env = {
+        **(os.environ if env is None else env),
+        "PYTHONHASHSEED": "0",
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.run(
         [sys.executable, "-m", module, *args],
