@@ -39,22 +39,12 @@ from sim.io import (
     load_runs,
     write_outputs,
 )
+from sim.kpis import HEADLINE, KPIS, with_role
 from sim.params import ConfigError
 from sim.study import check_writable, open_study
 
-#: The KPIs printed after a run or a sweep (all are in summary.json).
-TABLE_KPIS = (
-    "leads_created",
-    "mqls",
-    "mql_follow_up_rate",
-    "mql_to_sql_rate",
-    "opportunities",
-    "win_rate",
-    "deals_won",
-    "revenue_per_year",
-    "sales_cycle_days_median",
-    "retention_12m",
-)
+#: The KPIs printed after a sweep (the registry's ``cli`` role, in funnel order).
+TABLE_KPIS = with_role("cli", headline_first=False)
 
 # Flags whose next argument is a value, not an override.
 _VALUE_FLAGS = {
@@ -96,17 +86,10 @@ def kpi_table(summaries: list[dict[str, Any]]) -> pd.DataFrame:
 
 def format_table(table: pd.DataFrame) -> str:
     """Render a KPI table for the terminal."""
-    fmt = {
-        "mql_follow_up_rate": "{:.1%}",
-        "mql_to_sql_rate": "{:.1%}",
-        "win_rate": "{:.1%}",
-        "retention_12m": "{:.1%}",
-        "revenue_per_year": "{:,.0f}",
-    }
     shown = table.copy()
     for col in shown.columns:
-        f = fmt.get(col, "{:,.0f}")
-        shown[col] = [("n/a" if pd.isna(v) else f.format(v)) for v in shown[col]]
+        kpi = KPIS.get(col)
+        shown[col] = [kpi.format(v) if kpi else f"{v:,.0f}" for v in shown[col]]
     return shown.to_string()
 
 
@@ -179,9 +162,9 @@ def hydra_main(cfg: DictConfig) -> None:
     s = result.summary
     if os.environ.get("FUNNEL_SIM_QUIET") == "1":
         return
+    shown = "  ".join(f"{KPIS[k].short} {KPIS[k].format(s[k])}" for k in HEADLINE)
     print(
-        f"[{s['scenario']} seed={s['seed']}] revenue/yr {s['revenue_per_year']:,.0f}  "
-        f"win rate {s['win_rate']:.1%}  MQL->SQL {s['mql_to_sql_rate']:.1%}  "
+        f"[{s['scenario']} seed={s['seed']}] {shown}  "
         f"({time.perf_counter() - started:.1f}s) -> {out_dir}"
     )
 

@@ -14,17 +14,12 @@ import pandas as pd
 
 from sim.effects import EFFECT_KPIS, LEVEL, paired_effects, ranked
 from sim.io import atomic_write, incomplete_runs, load_runs, load_timeseries
+from sim.kpis import HEADLINE, KPIS, with_role
 from sim.params import BUSINESS_DAYS_PER_YEAR
 from sim.plotting import effect_chart, funnel_chart, timeseries_chart
 from sim.report import Report
 
 VALIDATION_CSV = Path(__file__).resolve().parent.parent / "docs" / "validation" / "validation.csv"
-RANKED_KPIS = {
-    "revenue_per_year": "revenue/yr",
-    "win_rate": "win rate",
-    "retention_12m": "retention",
-    "mql_to_sql_rate": "MQL->SQL",
-}
 
 
 @dataclass
@@ -53,10 +48,10 @@ def ranked_table(effects: pd.DataFrame) -> pd.DataFrame:
     """Scenarios ranked by revenue uplift; each cell: relative effect [95% interval]."""
     order = ranked(effects, "revenue_per_year").scenario.tolist()
     table = pd.DataFrame(index=pd.Index(order, name="scenario"))
-    for kpi, label in RANKED_KPIS.items():
+    for kpi in HEADLINE:
         part = effects.loc[effects.kpi == kpi].set_index("scenario")
         if len(part):
-            table[label] = [_cell(part.loc[s]) for s in order]
+            table[KPIS[kpi].short] = [_cell(part.loc[s]) for s in order]
     n = effects.loc[effects.kpi == "revenue_per_year"].set_index("scenario").n
     table["pairs"] = [int(n.loc[s]) for s in order]
     return table
@@ -127,7 +122,7 @@ def aggregate(
     n = _pairs(effects)
     figs = out / "figures"
     fig_paths: dict[str, Path] = {}
-    for kpi in ("revenue_per_year", "win_rate", "retention_12m"):
+    for kpi in with_role("figure"):
         paths = effect_chart(effects, kpi, figs / f"effect_{kpi}", n)
         fig_paths[kpi] = paths[0]
         files += paths
@@ -198,11 +193,8 @@ def build_report(
     rep.heading("The answer, ranked by revenue uplift")
     rep.table(table)
     base = runs.loc[runs.scenario == baseline]
-    rep.para(
-        f"Baseline means: revenue per year {base.revenue_per_year.mean():,.0f}, win rate "
-        f"{base.win_rate.mean():.1%}, 12-month retention {base.retention_12m.mean():.1%}, "
-        f"MQL-to-SQL rate {base.mql_to_sql_rate.mean():.1%}."
-    )
+    means = ", ".join(f"{KPIS[k].label} {KPIS[k].format(base[k].mean())}" for k in HEADLINE)
+    rep.para(f"Baseline means: {means}.")
     rep.heading("How to read the numbers")
     rep.para(
         f"Each cell is the change against the baseline, relative to the baseline's mean, "
@@ -215,9 +207,7 @@ def build_report(
         f"is in effects.csv; every run is a row of runs.csv."
     )
     captions = {
-        "revenue_per_year": "Revenue uplift of each scenario against the baseline.",
-        "win_rate": "Change in opportunity win rate.",
-        "retention_12m": "Change in 12-month customer retention.",
+        **{kpi: KPIS[kpi].caption for kpi in with_role("figure")},
         "funnel": "The funnel per year, baseline against full alignment.",
         "timeseries": "KPIs over time; the grey band on the left is the warm-up.",
     }

@@ -18,19 +18,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-#: KPIs whose effects the comparison reports, and whether higher is better.
-EFFECT_KPIS: dict[str, bool] = {
-    "revenue_per_year": True,
-    "win_rate": True,
-    "retention_12m": True,
-    "mql_to_sql_rate": True,
-    "mql_follow_up_rate": True,
-    "opportunities_per_month": True,
-    "deals_won": True,
-    "no_decision_share": False,
-    "sales_cycle_days_median": False,
-    "rep_prospecting_waste_share": False,
-}
+from sim.kpis import KPIS, LOWER, with_role
+
+#: KPIs whose effects the comparison reports (the registry's ``effect`` role).
+EFFECT_KPIS: list[str] = with_role("effect")
 LEVEL = 0.95
 
 
@@ -134,5 +125,5 @@ def paired_effects(
 def ranked(effects: pd.DataFrame, kpi: str = "revenue_per_year") -> pd.DataFrame:
     """The scenarios ranked by their relative effect on ``kpi``, best first."""
     part = effects.loc[effects.kpi == kpi]
-    better_high = EFFECT_KPIS.get(kpi, True)
+    better_high = KPIS[kpi].direction != LOWER if kpi in KPIS else True
     return part.sort_values("relative_effect", ascending=not better_high).reset_index(drop=True)

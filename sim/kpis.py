@@ -5,6 +5,10 @@ Each entry says what the KPI is (definition and unit), which way is better, how 
 every run it reads against this registry (``check_summary``), so a damaged or hand-edited
 ``summary.json`` is skipped and listed rather than averaged in.
 
+Roles say where a KPI is shown: ``effect`` (a row of the comparison's effects table),
+``ranked`` (a column of the ranked table, in registry order), ``figure`` (an effect chart) and
+``cli`` (the table ``python -m sim -m`` prints).
+
 Kinds:
     ``count``: a whole number of events, >= 0;
     ``rate``: a share in [0, 1], ``null`` when it has no events to be a share of;
@@ -31,9 +35,24 @@ class Kpi:
     kind: str
     definition: str
     direction: int = NEUTRAL
-    label: str = ""
+    label: str = ""  # for people: axis labels, the report (default: the name with spaces)
     unit: str = ""
     fmt: str = "{:,.0f}"
+    roles: frozenset[str] = frozenset()
+    short: str = ""  # the ranked table's column header (default: the label)
+    caption: str = ""  # the caption of its effect figure in the report
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", self.name.replace("_", " "))
+        if not self.short:
+            object.__setattr__(self, "short", self.label)
+
+    def format(self, value: Any) -> str:
+        """``value`` in this KPI's number format (``n/a`` for a missing value)."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "n/a"
+        return self.fmt.format(value)
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` cannot be this KPI's value, or None if it can."""
@@ -58,10 +77,24 @@ _PCT = "{:.1%}"
 KPIS: dict[str, Kpi] = {
     k.name: k
     for k in (
-        Kpi("leads_created", "count", "leads created in the window", HIGHER, "leads", "leads"),
+        Kpi(
+            "leads_created",
+            "count",
+            "leads created in the window",
+            HIGHER,
+            "leads",
+            "leads",
+            roles=frozenset({"cli"}),
+        ),
         Kpi("inbound_leads", "count", "marketing-generated leads (the market)", NEUTRAL),
         Kpi("prospected_leads", "count", "leads reps prospected themselves", NEUTRAL),
-        Kpi("mqls", "count", "leads handed from marketing to sales (first hand-offs)", NEUTRAL),
+        Kpi(
+            "mqls",
+            "count",
+            "leads handed from marketing to sales (first hand-offs)",
+            NEUTRAL,
+            roles=frozenset({"cli"}),
+        ),
         Kpi("mql_follow_ups", "count", "MQLs a rep followed up", HIGHER),
         Kpi(
             "mql_follow_up_rate",
@@ -70,6 +103,7 @@ KPIS: dict[str, Kpi] = {
             HIGHER,
             "MQL follow-up rate",
             fmt=_PCT,
+            roles=frozenset({"effect", "cli"}),
         ),
         Kpi(
             "mql_never_worked_share",
@@ -86,14 +120,51 @@ KPIS: dict[str, Kpi] = {
             HIGHER,
             "MQL-to-SQL rate",
             fmt=_PCT,
+            roles=frozenset({"effect", "cli"}),
+            short="MQL->SQL",
         ),
-        Kpi("opportunities", "count", "opportunities (SQLs) opened, any source", HIGHER),
-        Kpi("opportunities_per_month", "per_month", "opportunities opened per month", HIGHER),
-        Kpi("deals_won", "count", "deals won", HIGHER, "deals won"),
+        Kpi(
+            "opportunities",
+            "count",
+            "opportunities (SQLs) opened, any source",
+            HIGHER,
+            roles=frozenset({"cli"}),
+        ),
+        Kpi(
+            "opportunities_per_month",
+            "per_month",
+            "opportunities opened per month",
+            HIGHER,
+            roles=frozenset({"effect"}),
+        ),
+        Kpi(
+            "deals_won",
+            "count",
+            "deals won",
+            HIGHER,
+            "deals won",
+            roles=frozenset({"effect", "cli"}),
+        ),
         Kpi("deals_lost", "count", "deals lost to a competitor", LOWER),
         Kpi("deals_no_decision", "count", "deals that ended in no decision", LOWER),
-        Kpi("win_rate", "rate", "deals won / deals closed", HIGHER, "win rate", fmt=_PCT),
-        Kpi("no_decision_share", "rate", "no-decision deals / deals closed", LOWER, fmt=_PCT),
+        Kpi(
+            "win_rate",
+            "rate",
+            "deals won / deals closed",
+            HIGHER,
+            "win rate",
+            fmt=_PCT,
+            roles=frozenset({"effect", "figure", "cli"}),
+            caption="Change in opportunity win rate.",
+        ),
+        Kpi(
+            "no_decision_share",
+            "rate",
+            "no-decision deals / deals closed",
+            LOWER,
+            fmt=_PCT,
+            roles=frozenset({"effect"}),
+        ),
         Kpi("revenue", "money", "first-year contract value of the deals won in the window"),
         Kpi(
             "revenue_per_year",
@@ -102,6 +173,9 @@ KPIS: dict[str, Kpi] = {
             HIGHER,
             "revenue per year",
             "currency/year",
+            roles=frozenset({"effect", "figure", "cli"}),
+            short="revenue/yr",
+            caption="Revenue uplift of each scenario against the baseline.",
         ),
         Kpi("lead_to_customer_rate", "rate", "deals won / leads created", HIGHER, fmt=_PCT),
         Kpi(
@@ -111,6 +185,7 @@ KPIS: dict[str, Kpi] = {
             LOWER,
             "sales cycle",
             "business days",
+            roles=frozenset({"effect", "cli"}),
         ),
         Kpi(
             "opportunity_cycle_days_median",
@@ -133,6 +208,9 @@ KPIS: dict[str, Kpi] = {
             HIGHER,
             "12-month retention",
             fmt=_PCT,
+            roles=frozenset({"effect", "figure", "cli"}),
+            short="retention",
+            caption="Change in 12-month customer retention.",
         ),
         Kpi("renewal_decisions", "count", "first renewals decided in the window"),
         Kpi("later_renewal_decisions", "count", "renewals of later terms (left out)"),
@@ -145,6 +223,7 @@ KPIS: dict[str, Kpi] = {
             "share of rep hours prospecting leads that never became opportunities",
             LOWER,
             fmt=_PCT,
+            roles=frozenset({"effect"}),
         ),
         Kpi("leads_recycled", "count", "turned-down leads recycled to nurture"),
         Kpi("mql_rehandoffs", "count", "recycled leads handed to sales again"),
@@ -154,6 +233,16 @@ KPIS: dict[str, Kpi] = {
         Kpi("leads_dropped", "count", "leads dropped from nurture"),
     )
 }
+
+#: The headline KPIs, in the order of the ranked table's columns.
+HEADLINE = ("revenue_per_year", "win_rate", "retention_12m", "mql_to_sql_rate")
+
+
+def with_role(role: str, headline_first: bool = True) -> list[str]:
+    """The KPIs that have ``role``: the headline ones first (if asked), then registry order."""
+    names = [n for n in HEADLINE if role in KPIS[n].roles] if headline_first else []
+    return names + [n for n, k in KPIS.items() if role in k.roles and n not in names]
+
 
 #: The identity fields of a summary, with their types.
 IDENTITY: dict[str, type | tuple[type, ...]] = {
@@ -174,7 +263,7 @@ def check_summary(data: Any) -> str | None:
         if key not in data:
             return f"{key} is missing"
         if isinstance(data[key], bool) or not isinstance(data[key], typ):
-            return f"{key} = {data[key]!r} is not a {typ.__name__}"
+            return f"{key} = {data[key]!r} is not of type {typ.__name__}"
     for kpi in KPIS.values():
         if kpi.name not in data:
             return f"{kpi.name} is missing"
@@ -182,3 +271,145 @@ def check_summary(data: Any) -> str | None:
         if problem:
             return f"{kpi.name} is {problem}"
     return None
+
+
+# --- the other output files' columns (the data dictionary, docs/outputs.md) ----------------
+
+#: timeseries.csv: one row per business day (flows are the day's; stocks at the day's end).
+SERIES_COLUMNS: dict[str, tuple[str, str]] = {
+    "day": ("business day", "the day (1 = the first simulated day)"),
+    **{
+        f"n_{stage}": ("leads", f"leads in stage {stage} at the end of the day")
+        for stage in (
+            "lead",
+            "mql",
+            "sal",
+            "sql",
+            "customer",
+            "churned",
+            "lost",
+            "no_decision",
+            "ignored",
+            "rejected",
+            "disqualified",
+            "dropped",
+        )
+    },
+    "new_leads": ("leads/day", "leads created that day"),
+    "new_mqls": ("leads/day", "leads handed to sales that day"),
+    "follow_ups": ("leads/day", "first follow-ups of handed leads that day"),
+    "new_sqls": ("leads/day", "opportunities opened that day"),
+    "new_wins": ("deals/day", "deals won that day"),
+    "revenue": ("currency/day", "first-year contract value of the deals won that day"),
+    "leads_created_total": ("leads", "leads created since the start of the run"),
+    "rep_utilisation": ("share", "share of reps' non-admin hours on leads and deals"),
+    "handoff_threshold": ("score", "marketers' mean hand-off threshold"),
+    "rep_trust": ("share", "reps' mean trust in marketing's leads"),
+    "marketing_score_noise": ("score sd", "marketers' mean scoring noise"),
+}
+
+#: journeys.parquet: one row per lead (days are business days; -1 means never).
+JOURNEY_COLUMNS: dict[str, tuple[str, str]] = {
+    "lead_id": ("id", "the lead's Mesa agent id (unique within a run)"),
+    "source": ("category", "marketing (inbound) or rep (prospected)"),
+    "fit": ("share", "latent fit with the ideal customer profile"),
+    "intent": ("share", "latent intent when the lead left the funnel or the run ended"),
+    "value": ("currency", "potential first-year contract value"),
+    "nurtured": ("bool", "whether marketing nurtured the lead"),
+    "recycled": ("times", "how often the lead was recycled to nurture"),
+    "handoffs": ("times", "how often the lead was handed to sales"),
+    "created_day": ("business day", "day the lead was created"),
+    "mql_day": ("business day", "day it was first handed to sales (-1: never)"),
+    "followed_day": ("business day", "day a rep first followed it up (-1: never)"),
+    "sal_day": ("business day", "day sales accepted it (-1: never)"),
+    "sql_day": ("business day", "day it became an opportunity (-1: never)"),
+    "closed_day": ("business day", "day its deal closed (-1: never)"),
+    "churn_day": ("business day", "day the customer churned (-1: never)"),
+    "outcome": ("category", "the lead's final stage"),
+    "rep": ("id", "the rep who worked it (-1: none)"),
+    "mismatch": ("bool", "whether the deal was sold unlike marketing's promise"),
+}
+
+#: runs.csv: one row per run: the summary (above) plus these columns.
+RUN_COLUMNS: dict[str, tuple[str, str]] = {
+    "org.<parameter>": ("as declared", "each organisation parameter of the run (sim/params.py)"),
+    "funnel": ("category", "separate or combined"),
+    "tactics": ("text", "the tactics switched on, joined by '+' (empty: none)"),
+    "settings_hash": ("hash", "everything but scenario and seed: runs to compare share it"),
+    "run_dir": ("path", "the run's directory, relative to the study"),
+}
+
+#: effects.csv: one row per scenario x KPI (the registry's ``effect`` role).
+EFFECT_COLUMNS: dict[str, tuple[str, str]] = {
+    "scenario": ("name", "the scenario compared with the baseline"),
+    "kpi": ("name", "the KPI (see summary.json)"),
+    "n": ("pairs", "runs paired by seed with a baseline run"),
+    "baseline_mean": ("KPI unit", "the baseline's mean over the pairs"),
+    "scenario_mean": ("KPI unit", "the scenario's mean over the pairs"),
+    "effect": ("KPI unit", "mean paired difference, scenario - baseline"),
+    "effect_ci_low": ("KPI unit", "lower end of its 95% paired t interval"),
+    "effect_ci_high": ("KPI unit", "upper end of its 95% paired t interval"),
+    "relative_effect": ("share", "scenario mean / baseline mean - 1"),
+    "relative_ci_low": ("share", "lower end of its 95% delta-method interval"),
+    "relative_ci_high": ("share", "upper end of its 95% delta-method interval"),
+    "excludes_zero": ("bool", "the absolute interval excludes 0 (paired t-test at 95%)"),
+    "interval": ("text", "how the intervals were computed"),
+}
+
+_KIND_UNITS = {
+    "count": "count",
+    "rate": "share (0-1)",
+    "ratio": "ratio",
+    "money": "currency",
+    "days": "business days",
+    "per_month": "per month",
+}
+_DIRECTIONS = {HIGHER: "higher", LOWER: "lower", NEUTRAL: ""}
+
+
+def data_dictionary() -> str:
+    """``docs/outputs.md``: every output column's unit and meaning, from the declarations."""
+
+    def table(head: str, rows: list[tuple[str, ...]]) -> list[str]:
+        cols = head.split("|")
+        lines = [f"| {' | '.join(cols)} |", "|" + "---|" * len(cols)]
+        return lines + [f"| {' | '.join(r)} |" for r in rows]
+
+    out = [
+        "# Output data dictionary",
+        "",
+        "Generated from `sim/kpis.py` by `python -m sim.kpis` (a test keeps it current).",
+        "",
+        "## summary.json",
+        "",
+        "A run's identity (`scenario`, `org`, `seed`, `days`, `warmup_days`, `version`) and its "
+        "KPIs, measured over the days after the warm-up. `null`: a share or median with no "
+        "events to be taken over.",
+        "",
+    ]
+    out += table(
+        "KPI|unit|better|meaning",
+        [
+            (f"`{k.name}`", k.unit or _KIND_UNITS[k.kind], _DIRECTIONS[k.direction], k.definition)
+            for k in KPIS.values()
+        ],
+    )
+    for title, intro, columns in (
+        ("timeseries.csv", "One row per business day.", SERIES_COLUMNS),
+        ("journeys.parquet", "One row per lead (with `record_journeys=true`).", JOURNEY_COLUMNS),
+        ("runs.csv", "One row per run of a study: the summary's columns, then:", RUN_COLUMNS),
+        ("effects.csv", "One row per scenario and KPI of a comparison.", EFFECT_COLUMNS),
+    ):
+        out += ["", f"## {title}", "", intro, ""]
+        out += table("column|unit|meaning", [(f"`{n}`", u, m) for n, (u, m) in columns.items()])
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    from sim.io import atomic_write
+
+    target = Path(__file__).resolve().parent.parent / "docs" / "outputs.md"
+    atomic_write(target, lambda p: p.write_text(data_dictionary()))
+    print(f"wrote {target}")

@@ -19,14 +19,9 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.io import atomic_write
+from sim.kpis import KPIS
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-LABELS = {
-    "revenue_per_year": "revenue per year",
-    "win_rate": "win rate",
-    "retention_12m": "12-month retention",
-    "mql_to_sql_rate": "MQL-to-SQL rate",
-}
 plt.rcParams.update(
     {
         "font.size": 13,
@@ -72,7 +67,7 @@ def effect_chart(effects: pd.DataFrame, kpi: str, stem: Path, n: int) -> list[Pa
     part = part.loc[np.isfinite(part.relative_effect)]
     y = np.arange(len(part))
     fig, ax = plt.subplots(figsize=(9, 0.7 * len(part) + 1.8))
-    label = LABELS.get(kpi, _pretty(kpi))
+    label = KPIS[kpi].label if kpi in KPIS else _pretty(kpi)
     if part.empty:  # e.g. retention when no contract came up for renewal in the window
         ax.text(
             0.5,
