@@ -52,6 +52,7 @@ from sim.rng import streams
 from sim.tactics import Tactic, make_tactic
 
 JOURNEY_COLUMNS = COLUMNS  # the journey log's columns (sim.journeys)
+NURTURE_START_SLOTS = 1024  # the nurture pool's first allocation (it grows on demand)
 
 
 class FunnelModel(mesa.Model):
@@ -130,8 +131,12 @@ class FunnelModel(mesa.Model):
             self, self.org.n_reps, list(range(self.org.n_reps)), rep_view, rep_accept
         )
         self._marketer_list: list[Marketer] = list(self.marketers)
+        # The pool starts small and doubles when full: the capacity is a limit, often set
+        # far above what is used ("unlimited"), so allocating it up front could take
+        # gigabytes for a pool that never holds more than a few thousand leads.
         self.nurture_pool = NurturePool(
-            self._marketer_list, self.org.n_marketers * self.org.nurture_capacity_per_marketer
+            self._marketer_list,
+            min(self.org.n_marketers * self.org.nurture_capacity_per_marketer, NURTURE_START_SLOTS),
         )
         self._rep_list: list[SalesRep] = list(self.reps)
 
