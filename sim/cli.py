@@ -21,6 +21,7 @@ from omegaconf import DictConfig
 
 from sim.config import CONF_DIR, to_sim_config, validate_overrides
 from sim.io import RECORD, config_hash, find_runs, is_complete, read_summary, write_outputs
+from sim.limits import check_fits
 from sim.params import ConfigError
 
 #: The KPIs printed after a run or a sweep (all are in summary.json).
@@ -116,6 +117,7 @@ def hydra_main(cfg: DictConfig) -> None:
     """Run one simulation from a composed config and write its outputs."""
     try:
         sim_cfg = to_sim_config(cfg)
+        check_fits(sim_cfg)
     except ConfigError as exc:  # validated up front; this guards sweeps declared in config
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

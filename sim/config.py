@@ -24,6 +24,7 @@ from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from sim.limits import check_fits
 from sim.params import (
     BehaviourParams,
     ConfigError,
@@ -204,6 +205,9 @@ class SweepComposer:
 def validate_overrides(overrides: list[str], multirun: bool, config_name: str = "config") -> int:
     """Compose and validate every job the command line asks for; return how many there are.
 
+    A job is valid if its config is, and if it fits this machine's memory
+    (``sim.limits.check_fits``; the journey log, if recorded, is streamed to a file).
+
     Raises:
         ConfigError: for the first invalid job, naming its overrides.
     """
@@ -213,7 +217,7 @@ def validate_overrides(overrides: list[str], multirun: bool, config_name: str = 
         try:
             with config_errors():
                 cfg = composer.compose(job)
-            to_sim_config(cfg)
+            check_fits(to_sim_config(cfg))
         except ConfigError as exc:
             where = f" (in sweep job: {' '.join(job)})" if multirun and len(jobs) > 1 else ""
             raise ConfigError(f"{exc}{where}") from None

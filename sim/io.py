@@ -70,16 +70,25 @@ def _hash(data: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+#: Config keys that change whether a run may start, never its results: left out of hashes.
+NOT_HASHED = ("allow_large_runs",)
+
+
+def _hashed_config(result_or_config: Any) -> dict[str, Any]:
+    data = config_dict(getattr(result_or_config, "config", result_or_config))
+    for key in NOT_HASHED:
+        data.pop(key, None)
+    return data
+
+
 def config_hash(result_or_config: Any) -> str:
     """A hash of a run's full config and the package's source (what resuming checks)."""
-    cfg = getattr(result_or_config, "config", result_or_config)
-    return _hash(config_dict(cfg))
+    return _hash(_hashed_config(result_or_config))
 
 
 def settings_hash(result_or_config: Any) -> str:
     """A hash of everything but the scenario and the seed: runs to compare must share it."""
-    cfg = getattr(result_or_config, "config", result_or_config)
-    data = config_dict(cfg)
+    data = _hashed_config(result_or_config)
     data.pop("scenario")
     data.pop("seed")
     return _hash(data)

@@ -44,6 +44,7 @@ from mesa.time import Priority, Schedule
 from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep
 from sim.funnel import OPEN_STAGES, LeadDefinition, Stage, StageLedger
 from sim.journeys import COLUMNS, JourneyLog
+from sim.limits import check_fits
 from sim.metrics import Kpis
 from sim.nurture import NurturePool
 from sim.params import BUSINESS_DAYS_PER_YEAR, Funnel, SimConfig, build_config
@@ -73,7 +74,8 @@ class FunnelModel(mesa.Model):
             ``tactics=["liaison"]``, ``days=250``).
 
     Raises:
-        ConfigError: on an unknown parameter or a value out of range.
+        ConfigError: on an unknown parameter or a value out of range, or if the run would
+            not fit this machine's memory (``sim.limits``; ``allow_large_runs`` overrides).
     """
 
     business_days_per_year = BUSINESS_DAYS_PER_YEAR
@@ -94,6 +96,7 @@ class FunnelModel(mesa.Model):
                 raise TypeError("rng must be a whole-number seed: every stream is derived from it")
             params["seed"] = int(rng)
         cfg = build_config(config, **params)
+        check_fits(cfg, journeys_in_memory=cfg.record_journeys and journeys_path is None)
         super().__init__(rng=cfg.seed)
         self.config = cfg
         self.org = cfg.org

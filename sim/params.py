@@ -460,6 +460,8 @@ class SimConfig:
     days: int = 2 * BUSINESS_DAYS_PER_YEAR  # business days simulated
     warmup_days: int = 125  # business days excluded from the reported KPIs
     record_journeys: bool = False  # keep one row per lead (journeys.parquet)
+    # run even if the memory estimate says the run does not fit this machine (sim.limits)
+    allow_large_runs: bool = False
 
     def __post_init__(self) -> None:
         if (
@@ -489,8 +491,9 @@ class SimConfig:
                 f"warmup_days = {self.warmup_days!r}: must be a whole number in "
                 f"[0, days) = [0, {self.days}) so that some days are measured"
             )
-        if not isinstance(self.record_journeys, bool):
-            raise ConfigError(f"record_journeys = {self.record_journeys!r}: must be true or false")
+        for key in ("record_journeys", "allow_large_runs"):
+            if not isinstance(getattr(self, key), bool):
+                raise ConfigError(f"{key} = {getattr(self, key)!r}: must be true or false")
         if self.org.n_reps == 0 and (self.org.inbound_leads_per_day > 0):
             raise ConfigError(
                 "org.n_reps = 0: at least one rep is needed while "
@@ -529,6 +532,8 @@ class SimConfig:
 
 
 SECTIONS: dict[str, type] = {"org": OrgParams, "behaviour": BehaviourParams}
+#: SimConfig's own settings (not sections), which ``build_config`` takes as they are.
+RUN_SETTINGS = ("seed", "days", "warmup_days", "record_journeys", "allow_large_runs")
 
 
 def leaf_names() -> dict[str, str]:
@@ -605,7 +610,7 @@ def build_config(data: dict[str, Any] | SimConfig | None = None, **overrides: An
     behaviour = _build_section(BehaviourParams, nested.get("behaviour", {}), "behaviour")
     scenario = _build_scenario(nested.get("scenario", {}))
     policies = _build_policies(nested.get("policies", {}))
-    run = {k: nested[k] for k in ("seed", "days", "warmup_days", "record_journeys") if k in nested}
+    run = {k: nested[k] for k in RUN_SETTINGS if k in nested}
     return SimConfig(org=org, behaviour=behaviour, scenario=scenario, policies=policies, **run)
 
 
