@@ -139,7 +139,11 @@ def hydra_main(cfg: DictConfig) -> None:
     if partial is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / RECORD).unlink(missing_ok=True)
-    result = run(sim_cfg, journeys_path=partial)
+    try:
+        result = run(sim_cfg, journeys_path=partial)
+    except ConfigError as exc:  # a result overflowed: write nothing that looks like a result
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     write_outputs(result, out_dir)
     s = result.summary
     if os.environ.get("FUNNEL_SIM_QUIET") == "1":

@@ -105,10 +105,16 @@ def versions() -> dict[str, str]:
     return found
 
 
-def _json_safe(value: Any) -> Any:
-    """NaN and infinities become null: JSON has no NaN, and a rate with no events has no value."""
-    if isinstance(value, float) and not math.isfinite(value):
+def _json_safe(key: str, value: Any) -> Any:
+    """NaN becomes null: JSON has no NaN, and a rate with no events has no value.
+
+    An infinite value is an overflow, not a missing value: it is refused, never written as
+    null (``sim.runner.check_finite`` refuses it first, with the run's message).
+    """
+    if isinstance(value, float) and math.isnan(value):
         return None
+    if isinstance(value, float) and math.isinf(value):
+        raise ValueError(f"{key} = {value}: an infinite result cannot be written (an overflow)")
     return value
 
 
@@ -116,7 +122,10 @@ def to_json(data: dict[str, Any]) -> str:
     """Deterministic JSON (sorted keys, fixed float repr) so that equal runs give equal bytes."""
     return (
         json.dumps(
-            {k: _json_safe(v) for k, v in data.items()}, indent=2, sort_keys=True, allow_nan=False
+            {k: _json_safe(k, v) for k, v in data.items()},
+            indent=2,
+            sort_keys=True,
+            allow_nan=False,
         )
         + "\n"
     )
