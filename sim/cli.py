@@ -40,6 +40,7 @@ from sim.io import (
     write_outputs,
 )
 from sim.kpis import HEADLINE, KPIS, with_role
+from sim.limits import check_fits
 from sim.params import ConfigError
 from sim.study import check_writable, open_study
 
@@ -122,6 +123,7 @@ def hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     try:
         sim_cfg = to_sim_config(cfg, list(hydra_cfg.overrides.task))
+        check_fits(sim_cfg)
     except ConfigError as exc:  # validated up front; this guards sweeps declared in config
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -26,6 +26,7 @@ from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from sim.limits import check_fits
 from sim.params import (
     BehaviourParams,
     ConfigError,
@@ -305,6 +306,8 @@ def validate_overrides(
 ) -> int:
     """Compose and validate every job the command line asks for; return how many there are.
 
+    A job is valid if its config is, and if it fits this machine's memory
+    (``sim.limits.check_fits``; the journey log, if recorded, is streamed to a file).
     ``configs``, if given, receives each job's validated ``SimConfig``.
 
     Raises:
@@ -318,6 +321,7 @@ def validate_overrides(
             with config_errors():
                 cfg = composer.compose(job)
             sim_cfg = to_sim_config(cfg, job)
+            check_fits(sim_cfg)
             if configs is not None:
                 configs.append(sim_cfg)
         except ConfigError as exc:

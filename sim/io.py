@@ -71,16 +71,25 @@ def _hash(data: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+#: Config keys that change whether a run may start, never its results: left out of hashes.
+NOT_HASHED = ("allow_large_runs",)
+
+
+def _hashed_config(result_or_config: Any) -> dict[str, Any]:
+    data = config_dict(getattr(result_or_config, "config", result_or_config))
+    for key in NOT_HASHED:
+        data.pop(key, None)
+    return data
+
+
 def config_hash(result_or_config: Any) -> str:
     """A hash of a run's full config and the package's source (what resuming checks)."""
-    cfg = getattr(result_or_config, "config", result_or_config)
-    return _hash(config_dict(cfg))
+    return _hash(_hashed_config(result_or_config))
 
 
 def settings_hash(result_or_config: Any) -> str:
     """A hash of everything but the scenario and the seed: runs to compare must share it."""
-    cfg = getattr(result_or_config, "config", result_or_config)
-    data = config_dict(cfg)
+    data = _hashed_config(result_or_config)
     data.pop("scenario")
     data.pop("seed")
     return _hash(data)
@@ -97,10 +106,16 @@ def versions() -> dict[str, str]:
     return found
 
 
-def _json_safe(value: Any) -> Any:
-    """NaN and infinities become null: JSON has no NaN, and a rate with no events has no value."""
-    if isinstance(value, float) and not math.isfinite(value):
+def _json_safe(key: str, value: Any) -> Any:
+    """NaN becomes null: JSON has no NaN, and a rate with no events has no value.
+
+    An infinite value is an overflow, not a missing value: it is refused, never written as
+    null (``sim.runner.check_finite`` refuses it first, with the run's message).
+    """
+    if isinstance(value, float) and math.isnan(value):
         return None
+    if isinstance(value, float) and math.isinf(value):
+        raise ValueError(f"{key} = {value}: an infinite result cannot be written (an overflow)")
     return value
 
 
@@ -108,7 +123,10 @@ def to_json(data: dict[str, Any]) -> str:
     """Deterministic JSON (sorted keys, fixed float repr) so that equal runs give equal bytes."""
     return (
         json.dumps(
-            {k: _json_safe(v) for k, v in data.items()}, indent=2, sort_keys=True, allow_nan=False
+            {k: _json_safe(k, v) for k, v in data.items()},
+            indent=2,
+            sort_keys=True,
+            allow_nan=False,
         )
         + "\n"
     )

@@ -44,6 +44,7 @@ from mesa.time import Priority, Schedule
 from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep
 from sim.funnel import OPEN_STAGES, LeadDefinition, Stage, StageLedger
 from sim.journeys import COLUMNS, JourneyLog
+from sim.limits import check_fits
 from sim.metrics import Kpis
 from sim.nurture import NurturePool
 from sim.params import BUSINESS_DAYS_PER_YEAR, Funnel, SimConfig, build_config
@@ -52,6 +53,7 @@ from sim.rng import streams
 from sim.tactics import Tactic, make_tactic
 
 JOURNEY_COLUMNS = COLUMNS  # the journey log's columns (sim.journeys)
+NURTURE_START_SLOTS = 1024  # the nurture pool's first allocation (it grows on demand)
 
 
 class FunnelModel(mesa.Model):
@@ -72,7 +74,8 @@ class FunnelModel(mesa.Model):
             ``tactics=["liaison"]``, ``days=250``).
 
     Raises:
-        ConfigError: on an unknown parameter or a value out of range.
+        ConfigError: on an unknown parameter or a value out of range, or if the run would
+            not fit this machine's memory (``sim.limits``; ``allow_large_runs`` overrides).
     """
 
     business_days_per_year = BUSINESS_DAYS_PER_YEAR
@@ -93,6 +96,7 @@ class FunnelModel(mesa.Model):
                 raise TypeError("rng must be a whole-number seed: every stream is derived from it")
             params["seed"] = int(rng)
         cfg = build_config(config, **params)
+        check_fits(cfg, journeys_in_memory=cfg.record_journeys and journeys_path is None)
         super().__init__(rng=cfg.seed)
         self.config = cfg
         self.org = cfg.org
@@ -130,8 +134,12 @@ class FunnelModel(mesa.Model):
             self, self.org.n_reps, list(range(self.org.n_reps)), rep_view, rep_accept
         )
         self._marketer_list: list[Marketer] = list(self.marketers)
+        # The pool starts small and doubles when full: the capacity is a limit, often set
+        # far above what is used ("unlimited"), so allocating it up front could take
+        # gigabytes for a pool that never holds more than a few thousand leads.
         self.nurture_pool = NurturePool(
-            self._marketer_list, self.org.n_marketers * self.org.nurture_capacity_per_marketer
+            self._marketer_list,
+            min(self.org.n_marketers * self.org.nurture_capacity_per_marketer, NURTURE_START_SLOTS),
         )
         self._rep_list: list[SalesRep] = list(self.reps)
 

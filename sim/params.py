@@ -25,6 +25,26 @@ from typing import Any
 
 BUSINESS_DAYS_PER_YEAR = 250  # one step is one business day
 
+# Upper bounds of sizes. Each is far above any real organisation's value, and far below what
+# would exhaust memory or run for days in one parameter alone: it turns a typo or an
+# "unlimited" 1e9 into a clear refusal instead of a MemoryError or a run that never ends.
+# (Whether a whole configuration fits the machine is checked before a run: sim.limits.)
+#: Longest run: a century of business days. No planning question looks further ahead, and
+#: every day keeps a row of the time series.
+MAX_DAYS = 100 * BUSINESS_DAYS_PER_YEAR
+#: Longest duration of any one step of the funnel (nurture, qualification, an open
+#: opportunity, a contract term, a review period): ten years. The longest enterprise and
+#: public-sector sales cycles and contracts run a few years; open leads pile up in memory for
+#: as long as a step lasts.
+MAX_STAGE_DAYS = 10 * BUSINESS_DAYS_PER_YEAR
+#: Largest seed: numpy's SeedSequence takes any whole number >= 0, but the seed is also a
+#: column of every study table (pandas and parquet store it as a signed 64-bit integer).
+MAX_SEED = 2**63 - 1
+#: Largest mean deal value that nurturing may grow a deal to (``deal_value_mean`` is at most
+#: 1e12). A bound on the results: revenue stays many orders of magnitude below float64's
+#: overflow at 1.8e308, so a run's sums are always finite.
+MAX_DEAL_VALUE = 1e15
+
 
 class ConfigError(ValueError):
     """A configuration value is missing, misspelt, of the wrong type or out of range.
@@ -127,10 +147,14 @@ class OrgParams(_Validated):
 
     _prefix = "org."
     name: str = "default"
+    # The largest B2B companies employ a few thousand marketers and tens of thousands of
+    # sellers; every person is an agent that works every day.
     n_marketers: int = param(
-        6, lo=1, unit="people", doc="marketers running campaigns and nurturing"
+        6, lo=1, hi=10_000, unit="people", doc="marketers running campaigns and nurturing"
     )
-    n_reps: int = param(12, lo=0, unit="people", doc="sales reps working leads and opportunities")
+    n_reps: int = param(
+        12, lo=0, hi=50_000, unit="people", doc="sales reps working leads and opportunities"
+    )
     rep_hours_per_day: float = param(
         8.0,
         lo=0.0,
@@ -139,16 +163,34 @@ class OrgParams(_Validated):
         unit="hours/day",
         doc="working hours of one rep per business day",
     )
+    # 100,000 a day is 25 million inbound leads a year, several times the largest B2B lead
+    # programmes (tens of thousands a day); every lead is an agent while it is open.
     inbound_leads_per_day: float = param(
-        60.0, lo=0.0, unit="leads/day", doc="mean marketing-generated leads per business day"
+        60.0,
+        lo=0.0,
+        hi=100_000.0,
+        unit="leads/day",
+        doc="mean marketing-generated leads per business day",
     )
+    # A limit, not an allocation: the nurture pool grows with the leads actually nurtured, so
+    # a capacity far above use ("unlimited") costs nothing. Ten million leads per marketer is
+    # more than any marketing database holds per person.
     nurture_capacity_per_marketer: int = param(
-        300, lo=0, unit="leads", doc="leads one marketer can keep in nurture programmes at once"
+        300,
+        lo=0,
+        hi=10_000_000,
+        unit="leads",
+        doc="leads one marketer can keep in nurture programmes at once",
     )
+    # A trillion currency units for the mean first-year contract: above the largest enterprise
+    # deals even in a currency of small units (a $60 million deal in rupiah), and far below
+    # where sums of deal values overflow (float64: 1.8e308). Nurturing grows deals too:
+    # SimConfig checks that it cannot take the mean deal above MAX_DEAL_VALUE.
     deal_value_mean: float = param(
         30_000.0,
         lo=0.0,
         lo_open=True,
+        hi=1e12,
         unit="currency/contract",
         doc="mean first-year contract value of a won deal",
     )
@@ -156,11 +198,16 @@ class OrgParams(_Validated):
         0.5, lo=0.0, hi=3.0, unit="log-sd", doc="spread of deal values (sd of the log value)"
     )
     opportunity_cycle_days: float = param(
-        40.0, lo=1.0, unit="business days", doc="median time from opportunity (SQL) to close"
+        40.0,
+        lo=1.0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="median time from opportunity (SQL) to close",
     )
     contract_days: int = param(
         BUSINESS_DAYS_PER_YEAR,
         lo=1,
+        hi=MAX_STAGE_DAYS,
         unit="business days",
         doc="contract term; customers renew or churn at its end",
     )
@@ -225,10 +272,18 @@ class BehaviourParams(_Validated):
         doc="largest change of the hand-off threshold per review",
     )
     review_period_days: int = param(
-        20, lo=1, unit="business days", doc="how often goals are reviewed and trust updated"
+        20,
+        lo=1,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="how often goals are reviewed and trust updated",
     )
     nurture_touch_days: int = param(
-        5, lo=1, unit="business days", doc="interval between nurture touches of one lead"
+        5,
+        lo=1,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="interval between nurture touches of one lead",
     )
     nurture_intent_gain: float = param(
         0.08, lo=0.0, hi=1.0, doc="share of the gap to full intent closed per touch"
@@ -237,7 +292,11 @@ class BehaviourParams(_Validated):
         0.01, lo=0.0, hi=1.0, doc="relative deal-value growth per nurture touch"
     )
     nurture_max_days: int = param(
-        120, lo=1, unit="business days", doc="nurture time after which an unready lead is dropped"
+        120,
+        lo=1,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="nurture time after which an unready lead is dropped",
     )
     min_score_noise: float = param(
         0.08, lo=0.0, unit="score sd", doc="noise floor that feedback cannot push the score below"
@@ -263,7 +322,9 @@ class BehaviourParams(_Validated):
         unit="hours/lead",
         doc="rep time for a first follow-up of a handed lead",
     )
-    qualify_days: int = param(10, lo=1, unit="business days", doc="length of qualification (SAL)")
+    qualify_days: int = param(
+        10, lo=1, hi=MAX_STAGE_DAYS, unit="business days", doc="length of qualification (SAL)"
+    )
     qualify_hours_per_day: float = param(
         0.2, lo=0.0, unit="hours/lead/day", doc="rep time per lead in qualification per day"
     )
@@ -276,8 +337,14 @@ class BehaviourParams(_Validated):
     prospect_reserve_share: float = param(
         0.1469, lo=0.0, hi=1.0, doc="share of rep hours kept for own prospecting"
     )
+    # A lead a minute: beyond any prospecting, even from bought lists (each found lead is
+    # judged and, if accepted, qualified: an agent in the pipeline).
     prospect_leads_per_hour: float = param(
-        0.3, lo=0.0, unit="leads/hour", doc="rep-prospected leads found per prospecting hour"
+        0.3,
+        lo=0.0,
+        hi=60.0,
+        unit="leads/hour",
+        doc="rep-prospected leads found per prospecting hour",
     )
     rep_view_noise: float = param(
         0.2, lo=0.0, unit="score sd", doc="noise of a rep's own pre-contact view of a lead"
@@ -298,7 +365,11 @@ class BehaviourParams(_Validated):
         0.8, lo=0.0, hi=1.0, doc="weight reps give marketing leads they are not credited for"
     )
     mql_expiry_days: int = param(
-        10, lo=1, unit="business days", doc="wait after which an unworked MQL counts as ignored"
+        10,
+        lo=1,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="wait after which an unworked MQL counts as ignored",
     )
     contact_rate: float = param(
         0.9631, lo=0.0, hi=1.0, doc="chance to reach a lead followed up immediately"
@@ -389,12 +460,28 @@ class SimConfig:
     days: int = 2 * BUSINESS_DAYS_PER_YEAR  # business days simulated
     warmup_days: int = 125  # business days excluded from the reported KPIs
     record_journeys: bool = False  # keep one row per lead (journeys.parquet)
+    # run even if the memory estimate says the run does not fit this machine (sim.limits)
+    allow_large_runs: bool = False
 
     def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"seed = {self.seed!r}: must be a whole number >= 0")
-        if isinstance(self.days, bool) or not isinstance(self.days, int) or self.days < 1:
-            raise ConfigError(f"days = {self.days!r}: must be a whole number >= 1 (business days)")
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, int)
+            or not 0 <= self.seed <= MAX_SEED
+        ):
+            raise ConfigError(
+                f"seed = {self.seed!r}: must be a whole number in [0, 2**63 - 1] "
+                "(the run's seed; study tables store it as a 64-bit integer)"
+            )
+        if (
+            isinstance(self.days, bool)
+            or not isinstance(self.days, int)
+            or not 1 <= self.days <= MAX_DAYS
+        ):
+            raise ConfigError(
+                f"days = {self.days!r}: must be a whole number in [1, {MAX_DAYS}] "
+                "(business days simulated; the most is a century)"
+            )
         if (
             isinstance(self.warmup_days, bool)
             or not isinstance(self.warmup_days, int)
@@ -404,17 +491,49 @@ class SimConfig:
                 f"warmup_days = {self.warmup_days!r}: must be a whole number in "
                 f"[0, days) = [0, {self.days}) so that some days are measured"
             )
-        if not isinstance(self.record_journeys, bool):
-            raise ConfigError(f"record_journeys = {self.record_journeys!r}: must be true or false")
+        for key in ("record_journeys", "allow_large_runs"):
+            if not isinstance(getattr(self, key), bool):
+                raise ConfigError(f"{key} = {getattr(self, key)!r}: must be true or false")
         if self.org.n_reps == 0 and (self.org.inbound_leads_per_day > 0):
             raise ConfigError(
                 "org.n_reps = 0: at least one rep is needed while "
                 f"org.inbound_leads_per_day = {self.org.inbound_leads_per_day:g} "
                 "sends leads to sales"
             )
+        self._check_deal_growth()
+
+    def _check_deal_growth(self) -> None:
+        """Refuse a nurture value gain that could compound the mean deal past MAX_DEAL_VALUE.
+
+        Each nurture touch multiplies a lead's deal value by ``1 + nurture_value_gain``; a
+        programme touches a lead at most ``ceil(nurture_max_days / nurture_touch_days)``
+        times, and a lead recycled to nurture (``max_recycles`` of a tactic) starts again.
+        """
+        from sim.tactics import make_tactic  # tactics import params: import here
+
+        b, mean = self.behaviour, self.org.deal_value_mean
+        recycles = max(
+            (
+                int(getattr(make_tactic(name, spec), "max_recycles", 0))
+                for name, spec in self.scenario.tactics.items()
+            ),
+            default=0,
+        )
+        touches = -(-b.nurture_max_days // b.nurture_touch_days) * (1 + recycles)
+        if touches * math.log1p(b.nurture_value_gain) <= math.log(MAX_DEAL_VALUE / mean):
+            return
+        most = math.expm1(math.log(MAX_DEAL_VALUE / mean) / touches)
+        raise ConfigError(
+            f"behaviour.nurture_value_gain = {b.nurture_value_gain!r}: must be <= {most:.4g} "
+            f"here (relative deal-value growth per nurture touch): compounded over up to "
+            f"{touches} touches of a lead (nurture_max_days / nurture_touch_days, times 1 + "
+            f"max_recycles) it would take the mean deal of {mean:,.0f} above {MAX_DEAL_VALUE:g}"
+        )
 
 
 SECTIONS: dict[str, type] = {"org": OrgParams, "behaviour": BehaviourParams}
+#: SimConfig's own settings (not sections), which ``build_config`` takes as they are.
+RUN_SETTINGS = ("seed", "days", "warmup_days", "record_journeys", "allow_large_runs")
 
 
 def leaf_names() -> dict[str, str]:
@@ -491,7 +610,7 @@ def build_config(data: dict[str, Any] | SimConfig | None = None, **overrides: An
     behaviour = _build_section(BehaviourParams, nested.get("behaviour", {}), "behaviour")
     scenario = _build_scenario(nested.get("scenario", {}))
     policies = _build_policies(nested.get("policies", {}))
-    run = {k: nested[k] for k in ("seed", "days", "warmup_days", "record_journeys") if k in nested}
+    run = {k: nested[k] for k in RUN_SETTINGS if k in nested}
     return SimConfig(org=org, behaviour=behaviour, scenario=scenario, policies=policies, **run)
 
 

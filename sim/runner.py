@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from sim.model import FunnelModel
-from sim.params import SimConfig, build_config
+from sim.params import ConfigError, SimConfig, build_config
 
 
 @dataclass
@@ -50,6 +51,10 @@ def run(
         journeys_path: with ``record_journeys``, stream the journey log to this parquet file
             (memory stays bounded); the result then names the file instead of holding rows.
         **params: flat overrides, as for ``FunnelModel``.
+
+    Raises:
+        ConfigError: if the config is invalid, the run would not fit in memory, or a result
+            overflowed (``check_finite``).
     """
     from sim import __version__
 
@@ -69,6 +74,7 @@ def run(
     }
     summary.update(model.kpis.summary())
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    check_finite(summary, timeseries)
     journeys = model.journeys.close() if model.journeys is not None else None
     result = RunResult(
         summary=summary,
@@ -80,6 +86,31 @@ def run(
     )
     result.wall_seconds = wall  # not part of the summary: it would break byte-identity
     return result
+
+
+def check_finite(summary: dict[str, Any], timeseries: pd.DataFrame) -> None:
+    """Refuse results that overflowed, which the outputs would otherwise show as null or inf.
+
+    A KPI may be NaN (a rate with no events, written as null), never infinite: an infinite
+    value means a sum overflowed, which the parameters' bounds are meant to rule out.
+
+    Raises:
+        ConfigError: naming the first infinite KPI or time-series column.
+    """
+    for key, value in summary.items():
+        if isinstance(value, float) and math.isinf(value):
+            raise ConfigError(_overflow(key, value))
+    numeric = timeseries.select_dtypes("number")
+    for column in numeric.columns[numeric.isin([math.inf, -math.inf]).any()]:
+        raise ConfigError(_overflow(f"timeseries.{column}", math.inf))
+
+
+def _overflow(key: str, value: float) -> str:
+    return (
+        f"{key} = {value}: a result overflowed (beyond 1.8e308), so the run's outputs would "
+        "be wrong; lower the parameters that scale it (org.deal_value_mean, "
+        "behaviour.nurture_value_gain, or a custom tactic's)"
+    )
 
 
 def _summary_of(cfg: SimConfig) -> dict[str, Any]:

@@ -68,7 +68,7 @@ def test_same_seed_gives_a_byte_identical_summary(tmp_path):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["org.n_reps=-3"], "org.n_reps = -3: must be >= 0"),
+        (["org.n_reps=-3"], "org.n_reps = -3: must be in [0, 50000]"),
         (["org.n_repz=3"], "org.n_repz: unknown key"),
         (["behaviour.contact_rate=1.5"], "behaviour.contact_rate = 1.5: must be in [0, 1]"),
         (["scenario=foo"], "scenario=foo: no such scenario"),

@@ -58,7 +58,7 @@ def test_a_tactic_can_be_added_from_the_command_line():
     ("override", "fragment"),
     [
         ("org.n_repz=3", "org.n_repz: unknown key; allowed keys are"),
-        ("org.n_reps=-2", "org.n_reps = -2: must be >= 0"),
+        ("org.n_reps=-2", "org.n_reps = -2: must be in [0, 50000]"),
         ("behaviour.decay_floor=2", "behaviour.decay_floor = 2.0: must be in [0, 1]"),
         ("scenario=nope", "scenario=nope: no such scenario; choose one of: baseline"),
         ("org=nope", "org=nope: no such org; choose one of: default, large, small"),

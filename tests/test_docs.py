@@ -190,3 +190,27 @@ def test_every_row_names_a_source(table_section):
     for cls in documented_classes():
         for name, cells in class_rows(table_section, cls).items():
             assert cells[5], f"`{name}` ({cls.__name__}) has no source (write 'assumption')"
+
+
+def bound_spellings(value: float) -> set[str]:
+    """The ways a range cell may write a bound: 2500, 1e+12, 10^12."""
+    spellings = {f"{value:g}"}
+    if float(value).is_integer():
+        spellings.add(str(int(value)))
+        exponent = round(math.log10(value)) if value > 0 else 0
+        if value == 10**exponent:
+            spellings.add(f"10^{exponent}")
+    return spellings
+
+
+@pytest.mark.parametrize("cls", list(documented_classes()), ids=lambda c: c.__name__)
+def test_documented_upper_bounds_match_the_code(table_section, cls):
+    documented = class_rows(table_section, cls)
+    wrong = []
+    for f in documented_classes()[cls]:
+        hi, cells = f.metadata.get("hi"), documented.get(f.name)
+        if hi is None or cells is None:
+            continue
+        if not any(s in cells[3].replace(",", "") for s in bound_spellings(hi)):
+            wrong.append(f"{f.name}: range {cells[3]!r}, code allows at most {hi:g}")
+    assert not wrong, f"docs/ODD.md's ranges of {cls.__name__} miss their upper bounds: {wrong}"

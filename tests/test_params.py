@@ -25,8 +25,8 @@ def test_defaults_are_valid():
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
     [
-        ({"n_reps": -1}, "org.n_reps = -1: must be >= 0"),
-        ({"n_marketers": 0}, "org.n_marketers = 0: must be >= 1"),
+        ({"n_reps": -1}, "org.n_reps = -1: must be in [0, 50000]"),
+        ({"n_marketers": 0}, "org.n_marketers = 0: must be in [1, 10000]"),
         ({"rep_hours_per_day": 0.0}, "org.rep_hours_per_day = 0.0: must be in (0, 24]"),
         ({"contact_rate": 1.5}, "behaviour.contact_rate = 1.5: must be in [0, 1]"),
         ({"win_base": -0.1}, "behaviour.win_base = -0.1: must be in [0, 1]"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from sim.funnel import Stage
-from sim.params import param
+from sim.params import MAX_STAGE_DAYS, param
 from sim.tactics import Tactic
 
 if TYPE_CHECKING:
@@ -29,9 +29,17 @@ class LeadValidation(Tactic):
     """A validation gate before hand-off (see the module docstring)."""
 
     name: ClassVar[str] = "lead_validation"
-    capacity_per_day: int = param(40, lo=0, unit="leads/day", doc="leads checked per day")
+    # At most the largest inbound volume (org.inbound_leads_per_day <= 100,000).
+    capacity_per_day: int = param(
+        40, lo=0, hi=100_000, unit="leads/day", doc="leads checked per day"
+    )
+    # Leads wait in the gate's queue for the whole delay (memory holds them).
     delay_days: int = param(
-        0, lo=0, unit="business days", doc="days a check takes (0: the same day, before reps work)"
+        0,
+        lo=0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="days a check takes (0: the same day, before reps work)",
     )
     noise: float = param(0.1, lo=0.0, unit="fit sd", doc="error of the check's view of fit")
     fit_min: float = param(0.3, lo=0.0, hi=1.0, doc="lowest checked fit that passes")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from sim.funnel import MARKETING, Stage
-from sim.params import param
+from sim.params import MAX_STAGE_DAYS, param
 from sim.tactics import Tactic
 
 if TYPE_CHECKING:
@@ -28,20 +28,28 @@ class LiaisonTactic(Tactic):
     """One or more liaisons with limited hours (see the module docstring)."""
 
     name: ClassVar[str] = "liaison"
-    n_liaisons: int = param(1, lo=0, unit="people", doc="number of liaisons")
+    # A liaison spans a team of reps: the largest organisations would have tens, perhaps
+    # hundreds. Every liaison is an agent, and routing a lead asks the liaisons in turn.
+    n_liaisons: int = param(1, lo=0, hi=1_000, unit="people", doc="number of liaisons")
     hours_per_day: float = param(
         8.0, lo=0.0, hi=24.0, unit="hours/day", doc="working hours of one liaison"
     )
     route_hours: float = param(0.05, lo=0.0, unit="hours/lead", doc="time to route one lead")
     sla_days: int = param(
-        1, lo=0, unit="business days", doc="wait after hand-off at which a lead is escalated"
+        1,
+        lo=0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="wait after hand-off at which a lead is escalated",
     )
     escalation_hours: float = param(0.1, lo=0.0, unit="hours/lead", doc="time to escalate one lead")
     recycle_hours: float = param(
         0.1, lo=0.0, unit="hours/lead", doc="time to recycle one turned-down lead to nurture"
     )
+    # Each recycle is another nurture programme (and more deal-value growth): a hundred is
+    # beyond any real re-engagement policy.
     max_recycles: int = param(
-        1, lo=0, unit="times/lead", doc="how often one lead may be recycled to nurture"
+        1, lo=0, hi=100, unit="times/lead", doc="how often one lead may be recycled to nurture"
     )
     feedback_rate: float = param(
         0.002,
