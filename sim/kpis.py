@@ -273,6 +273,16 @@ def check_summary(data: Any) -> str | None:
     return None
 
 
+_KIND_UNITS = {
+    "count": "count",
+    "rate": "share (0-1)",
+    "ratio": "ratio",
+    "money": "currency",
+    "days": "business days",
+    "per_month": "per month",
+}
+
+
 # --- the other output files' columns (the data dictionary, docs/outputs.md) ----------------
 
 #: timeseries.csv: one row per business day (flows are the day's; stocks at the day's end).
@@ -306,6 +316,14 @@ SERIES_COLUMNS: dict[str, tuple[str, str]] = {
     "handoff_threshold": ("score", "marketers' mean hand-off threshold"),
     "rep_trust": ("share", "reps' mean trust in marketing's leads"),
     "marketing_score_noise": ("score sd", "marketers' mean scoring noise"),
+    **{
+        name: (
+            KPIS[name].unit or _KIND_UNITS[KPIS[name].kind],
+            f"{KPIS[name].label} over the measured days so far (the last day's value is the "
+            "summary's)",
+        )
+        for name in HEADLINE
+    },
 }
 
 #: journeys.parquet: one row per lead (days are business days; -1 means never).
@@ -356,14 +374,6 @@ EFFECT_COLUMNS: dict[str, tuple[str, str]] = {
     "interval": ("text", "how the intervals were computed"),
 }
 
-_KIND_UNITS = {
-    "count": "count",
-    "rate": "share (0-1)",
-    "ratio": "ratio",
-    "money": "currency",
-    "days": "business days",
-    "per_month": "per month",
-}
 _DIRECTIONS = {HIGHER: "higher", LOWER: "lower", NEUTRAL: ""}
 
 

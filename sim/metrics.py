@@ -214,6 +214,23 @@ class Kpis:
             c["rep_prospecting_hours"] += prospecting
 
     # --- the summary ----------------------------------------------------------------------
+    def headline(self) -> dict[str, float]:
+        """The headline KPIs over the days measured so far.
+
+        ``summary()`` reports them at the end; the DataCollector records them every day, so
+        ``mesa.batch_run`` rows and live views show them (on the last day they equal the
+        summary's).
+        """
+        c = self.c
+        years = max(self.measured_days, 1) / self.model.business_days_per_year
+        closed = c["deals_won"] + c["deals_lost"] + c["deals_no_decision"]
+        return {
+            "revenue_per_year": float(c["revenue"]) / years,
+            "win_rate": _ratio(c["deals_won"], closed),
+            "retention_12m": _ratio(c["renewals"], c["renewals"] + c["churns"]),
+            "mql_to_sql_rate": _ratio(c["mql_sqls"], c["mqls"]),
+        }
+
     def summary(self) -> dict[str, Any]:
         """The run's scalar KPIs, measured over the window after warm-up."""
         c = self.c
@@ -234,16 +251,13 @@ class Kpis:
             "mql_follow_up_rate": _ratio(c["mql_follow_ups"], resolved_mqls),
             "mql_never_worked_share": _ratio(c["mqls_ignored"], resolved_mqls),
             "mql_acceptance_rate": _ratio(c["mqls_accepted"], c["mqls"]),
-            "mql_to_sql_rate": _ratio(c["mql_sqls"], c["mqls"]),
             "opportunities": int(c["opportunities"]),
             "opportunities_per_month": c["opportunities"] / (years * 12),
             "deals_won": int(c["deals_won"]),
             "deals_lost": int(c["deals_lost"]),
             "deals_no_decision": int(c["deals_no_decision"]),
-            "win_rate": _ratio(c["deals_won"], closed),
             "no_decision_share": _ratio(c["deals_no_decision"], closed),
             "revenue": float(c["revenue"]),
-            "revenue_per_year": float(c["revenue"]) / years,
             "lead_to_customer_rate": _ratio(c["deals_won"], c["leads_created"]),
             "sales_cycle_days_median": (
                 float(np.median(self.lead_to_win_days)) if self.lead_to_win_days else float("nan")
@@ -252,7 +266,6 @@ class Kpis:
                 float(np.median(self.opportunity_days)) if self.opportunity_days else float("nan")
             ),
             "speed_to_lead_ratio": _ratio(same_day, late),
-            "retention_12m": _ratio(c["renewals"], decisions),
             "renewal_decisions": int(decisions),
             "later_renewal_decisions": int(c["later_renewals"] + c["later_churns"]),
             "rep_selling_share": _ratio(c["rep_selling_hours"], c["rep_hours"]),
@@ -265,5 +278,6 @@ class Kpis:
             "validation_blocked": int(c["validation_blocked"]),
             "validation_skipped": int(c["validation_skipped"]),
             "leads_dropped": int(c["leads_dropped"]),
+            **self.headline(),
         }
         return out

@@ -44,10 +44,18 @@ from mesa.time import Priority, Schedule
 from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep
 from sim.funnel import OPEN_STAGES, LeadDefinition, Stage, StageLedger
 from sim.journeys import COLUMNS, JourneyLog
+from sim.kpis import HEADLINE
 from sim.limits import check_fits
 from sim.metrics import Kpis
 from sim.nurture import NurturePool
-from sim.params import BUSINESS_DAYS_PER_YEAR, Funnel, SimConfig, build_config
+from sim.params import (
+    BUSINESS_DAYS_PER_YEAR,
+    MAX_SEED,
+    ConfigError,
+    Funnel,
+    SimConfig,
+    build_config,
+)
 from sim.policies import FollowUpPolicy, RoutingPolicy, ThresholdPolicy, make_policy
 from sim.rng import streams
 from sim.tactics import Tactic, make_tactic
@@ -64,7 +72,14 @@ class FunnelModel(mesa.Model):
             every parameter has a default, so ``FunnelModel()`` runs the default organisation.
         rng: the run's seed (Mesa's keyword; ``mesa.batch_run`` passes it). Overrides
             ``seed`` in ``config``. Must be a whole number: every random stream is derived
-            from it by name.
+            from it by name. An explicit seed (here, in ``config`` or in ``params``) always
+            wins; only when none is given is a fresh one drawn, and recorded in
+            ``model.config.seed`` (so ``rng=None`` replicates differ, as in Mesa).
+        scenario: a scenario's name (``"full_alignment"``: ``conf/scenario/<name>.yaml``),
+            or a Mesa ``Scenario`` (what SolaraViz's Reset passes), whose parameters are
+            overrides and whose ``rng`` is the seed. Ours is ``model.config.scenario``;
+            ``model.scenario`` is Mesa's.
+        org: an organisation's name (``"small"``: ``conf/org/<name>.yaml``).
         follow_up_policy: the reps' follow-up rule, overriding ``config.policies.follow_up``.
         threshold_policy: the marketers' threshold rule, overriding ``policies.threshold``.
         routing_policy: the liaison's routing rule, overriding ``policies.routing``.
@@ -85,17 +100,15 @@ class FunnelModel(mesa.Model):
         config: SimConfig | dict[str, Any] | None = None,
         *,
         rng: int | None = None,
+        scenario: Any = None,
+        org: str | None = None,
         follow_up_policy: FollowUpPolicy | None = None,
         threshold_policy: ThresholdPolicy | None = None,
         routing_policy: RoutingPolicy | None = None,
         journeys_path: str | Path | None = None,
         **params: Any,
     ) -> None:
-        if rng is not None:
-            if isinstance(rng, bool) or not isinstance(rng, int | np.integer):
-                raise TypeError("rng must be a whole-number seed: every stream is derived from it")
-            params["seed"] = int(rng)
-        cfg = build_config(config, **params)
+        cfg = resolve_config(config, rng, scenario, org, params)
         check_fits(cfg, journeys_in_memory=cfg.record_journeys and journeys_path is None)
         super().__init__(rng=cfg.seed)
         self.config = cfg
@@ -532,6 +545,8 @@ class FunnelModel(mesa.Model):
             "marketing_score_noise",
         ):
             reporters[name] = name
+        for kpi in HEADLINE:  # to date, so Mesa's own tools (batch_run, SolaraViz) see them
+            reporters[kpi] = partial(_headline, key=kpi)
         return reporters
 
 
@@ -559,10 +574,60 @@ def sparse_gc() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+def resolve_config(
+    config: SimConfig | dict[str, Any] | None,
+    rng: Any,
+    scenario: Any,
+    org: str | None,
+    params: dict[str, Any],
+) -> SimConfig:
+    """The model's config from its constructor's arguments (see ``FunnelModel``)."""
+    params = dict(params)
+    if scenario is not None and not isinstance(scenario, str):
+        if not hasattr(scenario, "to_dict"):
+            raise ConfigError(
+                f"scenario = {scenario!r}: must be a scenario's name or a mesa Scenario"
+            )
+        items = {k: v for k, v in scenario.to_dict().items() if k not in _MESA_SCENARIO_KEYS}
+        params = {**items, **params}
+        if rng is None:
+            rng = scenario.rng
+        scenario = None
+    if rng is not None:
+        if isinstance(rng, bool) or not isinstance(rng, int | np.integer):
+            raise TypeError("rng must be a whole-number seed: every stream is derived from it")
+        params["seed"] = int(rng)
+    if scenario is not None or org is not None:
+        if config is not None:
+            raise ConfigError("give either config or org=/scenario= names, not both")
+        from sim.config import load_config  # Hydra, only when named files are asked for
+
+        names = [f"org={org}"] if org is not None else []
+        names += [f"scenario={scenario}"] if scenario is not None else []
+        config = load_config(names)
+        explicit = "seed" in params
+    else:
+        explicit = (
+            "seed" in params
+            or isinstance(config, SimConfig)
+            or (isinstance(config, dict) and "seed" in config)
+        )
+    if not explicit:  # Mesa's convention: no seed given, a fresh one (recorded in the config)
+        params["seed"] = int(np.random.SeedSequence().entropy % MAX_SEED)
+    return build_config(config, **params)
+
+
+_MESA_SCENARIO_KEYS = {"rng", "model", "_scenario_id"}
+
+
 # Module-level functions (not lambdas) keep the model picklable for parallel launchers.
 def _mean(values: list[float]) -> float:
     # Collected every day: plain Python, as numpy's per-call cost is many times this sum's.
     return sum(values) / len(values) if values else math.nan
+
+
+def _headline(model: FunnelModel, key: str) -> float:
+    return model.kpis.headline()[key]
 
 
 def _stage_count(model: FunnelModel, stage: Stage) -> int:

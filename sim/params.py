@@ -80,10 +80,24 @@ def param(
     )
 
 
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds; anything else unchanged.
+
+    Samplers (SALib, Optuna, numpy) and ``mesa.batch_run`` hand over ``np.int64(3)`` or
+    ``np.float64(0.2)``: they are accepted wherever a Python number is. Duck-typed, so this
+    module does not import numpy.
+    """
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return value.item()
+    return value
+
+
 def _check_fields(obj: Any, prefix: str) -> None:
     """Check every field of a parameter dataclass against its declared type and range."""
     for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
+        value = plain(getattr(obj, f.name))
+        if value is not getattr(obj, f.name):
+            object.__setattr__(obj, f.name, value)
         key = f"{prefix}{f.name}"
         meta = f.metadata
         typ = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
@@ -464,6 +478,8 @@ class SimConfig:
     allow_large_runs: bool = False
 
     def __post_init__(self) -> None:
+        for key in RUN_SETTINGS:
+            setattr(self, key, plain(getattr(self, key)))
         if (
             isinstance(self.seed, bool)
             or not isinstance(self.seed, int)
