@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hydra
 import pandas as pd
@@ -117,8 +117,7 @@ def hydra_main(cfg: DictConfig) -> None:
     try:
         sim_cfg = to_sim_config(cfg)
     except ConfigError as exc:  # validated up front; this guards sweeps declared in config
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        _fail(exc)
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     if is_complete(out_dir, config_hash(sim_cfg)):  # a resumed sweep: this run is done
         if os.environ.get("FUNNEL_SIM_QUIET") != "1":
@@ -137,7 +136,12 @@ def hydra_main(cfg: DictConfig) -> None:
     if partial is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / RECORD).unlink(missing_ok=True)
-    result = run(sim_cfg, journeys_path=partial)
+    try:
+        result = run(sim_cfg, journeys_path=partial)
+    except ConfigError as exc:  # e.g. a policy broke its contract (sim.policies.PolicyError)
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        _fail(exc, f" (run {sim_cfg.scenario.name} seed={sim_cfg.seed}, in {out_dir})")
     write_outputs(result, out_dir)
     s = result.summary
     if os.environ.get("FUNNEL_SIM_QUIET") == "1":
@@ -147,6 +151,18 @@ def hydra_main(cfg: DictConfig) -> None:
         f"win rate {s['win_rate']:.1%}  MQL->SQL {s['mql_to_sql_rate']:.1%}  "
         f"({time.perf_counter() - started:.1f}s) -> {out_dir}"
     )
+
+
+def _fail(exc: ConfigError, where: str = "") -> NoReturn:
+    """Stop this job with one line and exit status 2 (a traceback with HYDRA_FULL_ERROR=1).
+
+    ``SystemExit`` is not an ``Exception``, so Hydra passes it on instead of printing a
+    traceback; in a sweep it stops the sweep (the launcher re-raises it from the job).
+    """
+    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        raise exc
+    print(f"error: {exc}{where}", file=sys.stderr)
+    sys.exit(2)
 
 
 def _split_args(argv: list[str]) -> tuple[list[str], bool, bool, str]:

@@ -1,0 +1,222 @@
+"""Never wrong in silence: config can only build what it should, and every refusal is clear.
+
+Config is code (see the README's Security section), so a ``_target_`` must name the right
+kind of class, checked before anything is built; a decision rule that breaks its contract
+stops the run; vague refusals name the key, the file or what is allowed.
+"""
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+
+import sim
+from sim import FunnelModel
+from sim.cli import main as cli_main
+from sim.params import ConfigError, param
+from sim.policies import FollowUpPolicy, PolicyError, RoutingPolicy, ThresholdPolicy
+from sim.tactics import Tactic
+from tests.conftest import run_cli
+
+QUICK = {"days": 40, "warmup_days": 5}
+
+
+def _refused(capsys, argv, cwd):
+    """Run ``python -m sim argv`` in-process; return its one error line, checking the rest."""
+    status = cli_main(argv)
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert not any(cwd.iterdir()), "a refused command wrote files"
+    return err.strip()
+
+
+@pytest.fixture
+def cwd(tmp_path, monkeypatch):
+    path = tmp_path / "cwd"
+    path.mkdir()
+    monkeypatch.chdir(path)
+    return path
+
+
+# --- A. a _target_ builds only the kind of class it should ---------------------------------
+
+
+def test_a_policy_target_must_subclass_the_default_before_anything_is_built(tmp_path):
+    box = tmp_path / "box"
+    # mailbox.Maildir has an update() method and creates a directory at the path it is given
+    with pytest.raises(ConfigError, match=r"not a subclass of sim.policies.ThresholdPolicy"):
+        sim.load_config(
+            ["policies.threshold._target_=mailbox.Maildir", f"+policies.threshold.dirname={box}"]
+        )
+    assert not box.exists()
+
+
+def test_the_cli_refuses_a_foreign_policy_class(capsys, cwd):
+    err = _refused(
+        capsys,
+        ["policies.threshold._target_=mailbox.Maildir", "+policies.threshold.dirname=box"],
+        cwd,
+    )
+    assert "policies.threshold._target_ = 'mailbox.Maildir': not a subclass" in err
+
+
+class TwoArgs(FollowUpPolicy):
+    def choose(self, rep, queue):  # the model calls choose(rep, queue, n)
+        return []
+
+
+class Tuned(FollowUpPolicy):
+    built = 0
+
+    def __init__(self, depth, *, order="best"):
+        Tuned.built += 1
+        self.depth, self.order = depth, order
+
+
+def test_a_policy_method_must_take_the_defaults_parameters():
+    with pytest.raises(ConfigError, match=r"its choose\(\) must take \(self, rep, queue, n\)"):
+        sim.build_config({"policies": {"follow_up": {"_target_": f"{__name__}.TwoArgs"}}})
+
+
+def test_policy_arguments_are_checked_against_the_constructor_naming_the_key():
+    target = f"{__name__}.Tuned"
+    with pytest.raises(ConfigError, match=r"^policies.follow_up.x: FollowUpPolicy does not take"):
+        sim.load_config(["+policies.follow_up.x=1"])
+    with pytest.raises(
+        ConfigError, match=r"^policies.follow_up.depht: Tuned does not take .*depth, order"
+    ):
+        sim.build_config({"policies": {"follow_up": {"_target_": target, "depht": 2}}})
+    with pytest.raises(ConfigError, match=r"missing a required argument: 'depth'"):
+        sim.build_config({"policies": {"follow_up": {"_target_": target}}})
+    Tuned.built = 0
+    cfg = sim.build_config({"policies": {"follow_up": {"_target_": target, "depth": 2}}})
+    assert cfg.policies.follow_up["depth"] == 2 and Tuned.built == 1
+
+
+@dataclass
+class Counted(Tactic):
+    name: ClassVar[str] = "counted"
+    share: float = param(0.1, lo=0.0, hi=1.0, doc="a share")
+    seen: int = dataclasses.field(default=0, init=False)  # run-time state, not a parameter
+
+
+def test_a_tactic_target_is_a_tactic_subclass_and_its_arguments_are_checked(tmp_path):
+    box = tmp_path / "box"
+    spec = {"_target_": "mailbox.Maildir", "dirname": str(box)}
+    with pytest.raises(ConfigError, match=r"not a subclass of sim.tactics.Tactic"):
+        sim.build_config({"scenario": {"tactics": {"x": spec}}})
+    assert not box.exists()
+    target = {"_target_": f"{__name__}.Counted"}
+    with pytest.raises(ConfigError, match=r"^scenario.tactics.counted.seen: unknown parameter"):
+        sim.build_config({"scenario": {"tactics": {"counted": {**target, "seen": 3}}}})
+    cfg = sim.build_config({"scenario": {"tactics": {"counted": {**target, "share": 0.5}}}})
+    assert cfg.scenario.tactics["counted"]["share"] == 0.5
+
+
+# --- A. what a policy returns is checked -----------------------------------------------------
+
+
+class Greedy(FollowUpPolicy):
+    """More leads than the rep can work."""
+
+    def choose(self, rep, queue, n):
+        return list(queue[: n + 3])
+
+
+class SameLeadFiveTimes(FollowUpPolicy):
+    def choose(self, rep, queue, n):
+        return [queue[0]] * 5 if queue and n >= 5 else []
+
+
+class SomeoneElses(FollowUpPolicy):
+    """Works a lead from another rep's queue."""
+
+    def choose(self, rep, queue, n):
+        for other in rep.model.reps:
+            if other is not rep and other.queue and n > 0:
+                return [other.queue[0]]
+        return []
+
+
+class NotALeadList(FollowUpPolicy):
+    def choose(self, rep, queue, n):
+        return None
+
+
+class Threshold(ThresholdPolicy):
+    def __init__(self, value):
+        self.value = value
+
+    def update(self, marketer):
+        return self.value
+
+
+class Elsewhere(RoutingPolicy):
+    def choose_rep(self, model, lead):
+        return "rep 3"
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        (Greedy(), r"Greedy.choose\(\) returned \d+ leads, more than the n = \d+"),
+        (
+            SameLeadFiveTimes(),
+            r"SameLeadFiveTimes.choose\(\) returned the same lead more than once",
+        ),
+        (SomeoneElses(), r"SomeoneElses.choose\(\) returned <.*>, which is not in the rep's queue"),
+        (NotALeadList(), r"NotALeadList.choose\(\) returned None, not a list of leads"),
+    ],
+)
+def test_a_follow_up_policy_that_breaks_its_contract_stops_the_run(policy, message):
+    model = FunnelModel(follow_up_policy=policy, **QUICK)
+    with pytest.raises(PolicyError, match=message):
+        model.run()
+
+
+@pytest.mark.parametrize("value", [2.0, -0.1, math.nan, "0.5", None])
+def test_a_threshold_outside_0_1_stops_the_run(value):
+    model = FunnelModel(threshold_policy=Threshold(value), **QUICK)
+    with pytest.raises(
+        PolicyError, match=r"Threshold.update\(\) returned .*; it must return a number in \[0, 1\]"
+    ):
+        model.run()
+
+
+def test_a_threshold_in_range_is_accepted():
+    model = FunnelModel(threshold_policy=Threshold(0.5), **QUICK)
+    model.run()
+    assert all(m.threshold == 0.5 for m in model.marketers)
+
+
+def test_routing_to_something_not_a_rep_of_the_model_stops_the_run():
+    model = FunnelModel(routing_policy=Elsewhere(), tactics=["liaison"], **QUICK)
+    with pytest.raises(PolicyError, match=r"Elsewhere.choose_rep\(\) returned 'rep 3'"):
+        model.run()
+    other = FunnelModel(**QUICK)
+
+    class OtherModels(RoutingPolicy):
+        def choose_rep(self, model, lead):
+            return other.reps.to_list()[0]
+
+    model = FunnelModel(routing_policy=OtherModels(), tactics=["liaison"], **QUICK)
+    with pytest.raises(PolicyError, match=r"must return one of the model's reps"):
+        model.run()
+
+
+def test_a_broken_policy_stops_the_cli_with_one_line(tmp_path):
+    out = tmp_path / "run"
+    proc = run_cli(
+        f"policies.follow_up._target_={__name__}.Greedy",
+        "days=40",
+        "warmup_days=5",
+        f"hydra.run.dir={out}",
+    )
+    assert proc.returncode == 2, proc.stderr
+    err = proc.stderr.strip()
+    assert err.startswith("error: follow-up policy Greedy.choose() returned"), err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not (out / "run.json").exists()
