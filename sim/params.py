@@ -470,7 +470,8 @@ def leaf_names() -> dict[str, str]:
 
 def reject_unknown(data: dict[str, Any], allowed: Any, key: str, what: str = "parameter") -> None:
     """Refuse the first key of ``data`` not in ``allowed``, naming it and the allowed ones."""
-    unknown = sorted(set(data) - set(allowed))
+    allowed = set(allowed)  # once: a generator is used up by the first pass over it
+    unknown = sorted(set(data) - allowed)
     if unknown:
         prefix = f"{key}." if key else ""
         raise ConfigError(

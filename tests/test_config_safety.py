@@ -220,3 +220,19 @@ def test_a_broken_policy_stops_the_cli_with_one_line(tmp_path):
     assert err.startswith("error: follow-up policy Greedy.choose() returned"), err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert not (out / "run.json").exists()
+
+
+# --- B. refusals that name what is wrong and what is allowed -------------------------------
+
+
+def test_unknown_keys_list_the_allowed_ones_even_when_given_a_generator():
+    from sim.params import reject_unknown
+
+    with pytest.raises(
+        ConfigError, match=r"^org.n_repz: unknown parameter; allowed keys are .*n_reps"
+    ):
+        sim.build_config({"org": {"n_repz": 1}})
+    with pytest.raises(ConfigError, match=r"allowed keys are a, b$"):
+        reject_unknown({"c": 1}, (k for k in "ab"), "x")
+    with pytest.raises(ConfigError, match=r"allowed keys are .*n_liaisons"):
+        sim.load_config(["scenario=liaison", "+scenario.tactics.liaison.foo=1"])
