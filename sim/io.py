@@ -65,9 +65,18 @@ def source_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def _hash(data: Any) -> str:
-    text = json.dumps({"data": data, "code": source_digest()}, sort_keys=True, default=str)
+def _hash(data: Any, code: str | None = None) -> str:
+    text = json.dumps({"data": data, "code": code or source_digest()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def recorded_config_hash(config_data: dict[str, Any], code: str | None = None) -> str:
+    """``config_hash`` of a run from its ``config.json`` as read, without building the config.
+
+    ``code`` is the source digest the run recorded (``run.json``'s ``source_digest``); by
+    default, the current one.
+    """
+    return _hash(config_data, code)
 
 
 def config_hash(result_or_config: Any) -> str:
@@ -142,6 +151,7 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> list[Path]:
     record = {
         "config_hash": config_hash(result),
         "settings_hash": settings_hash(result),
+        "source_digest": source_digest(),  # the code part of the hashes (sim.reproduce)
         "seed": result.config.seed,
         "scenario": result.config.scenario.name,
         "org": result.config.org.name,

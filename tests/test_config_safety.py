@@ -236,3 +236,61 @@ def test_unknown_keys_list_the_allowed_ones_even_when_given_a_generator():
         reject_unknown({"c": 1}, (k for k in "ab"), "x")
     with pytest.raises(ConfigError, match=r"allowed keys are .*n_liaisons"):
         sim.load_config(["scenario=liaison", "+scenario.tactics.liaison.foo=1"])
+
+
+# --- A. sim.reproduce checks config.json against run.json's config_hash first ------------------
+
+
+def _run_dir(path, **kw):
+    from sim.io import write_outputs
+
+    write_outputs(sim.run(sim.build_config(**QUICK, **kw)), path)
+    return path
+
+
+def test_reproduce_refuses_a_config_that_does_not_match_the_recorded_hash(tmp_path, capsys):
+    import shutil
+
+    from sim.reproduce import main as reproduce
+
+    mine, other = _run_dir(tmp_path / "mine", seed=1), _run_dir(tmp_path / "other", seed=2)
+    assert reproduce([str(mine)]) == 0
+    capsys.readouterr()
+    for name in ("config.json", "summary.json"):  # swapped together: "reproduced exactly" before
+        shutil.copy(other / name, mine / name)
+    assert reproduce([str(mine)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and len(err.splitlines()) == 1
+    assert "config.json does not match the config_hash in run.json" in err
+
+
+def test_reproduce_checks_the_hash_before_building_the_config(tmp_path, capsys):
+    import json
+
+    from sim.reproduce import main as reproduce
+
+    run_dir = _run_dir(tmp_path / "run")
+    config = json.loads((run_dir / "config.json").read_text())
+    box = tmp_path / "box"
+    config["policies"]["threshold"] = {"_target_": "mailbox.Maildir", "dirname": str(box)}
+    (run_dir / "config.json").write_text(json.dumps(config))
+    assert reproduce([str(run_dir)]) == 2
+    assert "does not match the config_hash" in capsys.readouterr().err
+    assert not box.exists()
+
+
+def test_reproduce_uses_the_source_digest_the_run_recorded(tmp_path):
+    import json
+
+    from sim.io import recorded_config_hash
+    from sim.reproduce import main as reproduce
+
+    run_dir = _run_dir(tmp_path / "run")
+    record = json.loads((run_dir / "run.json").read_text())
+    config = json.loads((run_dir / "config.json").read_text())
+    assert record["config_hash"] == recorded_config_hash(config, record["source_digest"])
+    # as if the run had been made by other code: its hash is checked with that code's digest
+    record["source_digest"] = "0" * 16
+    record["config_hash"] = recorded_config_hash(config, "0" * 16)
+    (run_dir / "run.json").write_text(json.dumps(record))
+    assert reproduce([str(run_dir)]) == 0
