@@ -94,9 +94,59 @@ def load_config(overrides: list[str] | None = None, config_name: str = "config")
 
 
 def compose_raw(overrides: list[str], config_name: str = "config") -> DictConfig:
-    """Compose without validating ranges (Hydra's own key and type checks still apply)."""
+    """Compose without validating ranges (Hydra's own key and type checks still apply).
+
+    Every composition of ``conf/`` goes through here (``load_config``, the checks of a command
+    line and of each sweep job), so the config files are checked here first
+    (``check_config_files``).
+    """
+    check_config_files()
     with config_errors(), initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose(config_name=config_name, overrides=list(overrides))
+
+
+_CHECKED: dict[Path, tuple[int, int]] = {}  # file -> (mtime in ns, size) when last found clean
+
+
+def check_config_files(conf_dir: Path = CONF_DIR) -> None:
+    """Refuse a config file that is not UTF-8 or uses YAML anchors or aliases, naming it.
+
+    Before Hydra reads any file: an alias bomb (a few lines whose aliases nest, the "billion
+    laughs") is cheap for the YAML parser, which shares the repeated nodes, but OmegaConf
+    copies every one of them, so composing it never ends. Config files here have no use for
+    anchors. ``yaml.scan`` reads tokens only, in linear time, without expanding anything.
+    Every ``*.yaml`` under ``conf_dir`` is checked, since any of them can be chosen or
+    included; a file is checked again only when its time stamp or size changes.
+    """
+    for path in sorted(conf_dir.rglob("*.yaml")):
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if _CHECKED.get(path) != stamp:
+            _check_config_file(path)
+            _CHECKED[path] = stamp
+
+
+def _check_config_file(path: Path) -> None:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{_relative(str(path))}, line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+            "save the file as UTF-8"
+        ) from None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+                mark = token.start_mark
+                raise ConfigError(
+                    f"{_relative(str(path))}, line {mark.line + 1}, column {mark.column + 1}: "
+                    "YAML anchors and aliases (&name, *name) are not allowed in config files; "
+                    "write the values out"
+                )
+    except yaml.YAMLError:
+        pass  # malformed: Hydra reports it with its line when it reads the file
 
 
 @contextlib.contextmanager

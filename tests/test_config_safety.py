@@ -7,6 +7,7 @@ stops the run; vague refusals name the key, the file or what is allowed.
 
 import dataclasses
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -15,12 +16,24 @@ import pytest
 import sim
 from sim import FunnelModel
 from sim.cli import main as cli_main
+from sim.config import CONF_DIR
 from sim.params import ConfigError, param
 from sim.policies import FollowUpPolicy, PolicyError, RoutingPolicy, ThresholdPolicy
 from sim.tactics import Tactic
 from tests.conftest import run_cli
 
 QUICK = {"days": 40, "warmup_days": 5}
+
+
+@contextmanager
+def conf_file(group, name, text):
+    """A temporary file in conf/ (as tests/test_bad_input.py makes them)."""
+    path = CONF_DIR / group / f"{name}.yaml"
+    path.write_text(text)
+    try:
+        yield name
+    finally:
+        path.unlink()
 
 
 def _refused(capsys, argv, cwd):
@@ -294,3 +307,82 @@ def test_reproduce_uses_the_source_digest_the_run_recorded(tmp_path):
     record["config_hash"] = recorded_config_hash(config, "0" * 16)
     (run_dir / "run.json").write_text(json.dumps(record))
     assert reproduce([str(run_dir)]) == 0
+
+
+# --- C. YAML aliases are refused before Hydra reads a file ----------------------------------
+
+# The classic: nine levels of nine aliases, 10**9 "lol"s once expanded.
+BILLION_LAUGHS = """\
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+"""
+
+
+def _with_memory_cap():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # should the check ever go
+
+
+def test_a_yaml_alias_bomb_in_an_org_file_is_refused_quickly(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    with conf_file("org", "_test_bomb", BILLION_LAUGHS) as name:
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "sim", f"org={name}", f"hydra.run.dir={tmp_path / 'run'}"],
+            cwd=ROOT,
+            env={k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=_with_memory_cap,
+        )
+        elapsed = time.perf_counter() - started
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip() == (
+        "error: conf/org/_test_bomb.yaml, line 1, column 4: YAML anchors and aliases "
+        "(&name, *name) are not allowed in config files; write the values out"
+    )
+    assert elapsed < 30  # Python's start-up included; the check itself is timed below
+    assert not (tmp_path / "run").exists()
+
+
+def test_checking_the_config_files_is_linear_and_cached(tmp_path):
+    import time
+
+    from sim.config import check_config_files
+
+    (tmp_path / "org").mkdir()
+    (tmp_path / "org" / "bomb.yaml").write_text(BILLION_LAUGHS)
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"org/bomb.yaml, line 1, column 4: YAML anchors"):
+        check_config_files(tmp_path)
+    assert time.perf_counter() - started < 2
+    (tmp_path / "org" / "bomb.yaml").write_text("n_reps: 3\nname: x\n")
+    check_config_files(tmp_path)  # fixed: accepted (the time stamp or size changed)
+
+
+def test_a_non_utf8_org_file_is_refused_naming_it(capsys, cwd):
+    path = CONF_DIR / "org" / "_test_latin1.yaml"
+    text = (CONF_DIR / "org" / "small.yaml").read_text().replace("name: small", "# caf\xe9")
+    path.write_bytes(text.encode("latin-1"))
+    try:
+        with pytest.raises(ConfigError, match=r"^conf/org/_test_latin1.yaml, line \d+: not UTF-8"):
+            sim.load_config(["org=_test_latin1"])
+        err = _refused(capsys, ["org=_test_latin1"], cwd)
+        assert "conf/org/_test_latin1.yaml" in err and "save the file as UTF-8" in err
+    finally:
+        path.unlink()
