@@ -22,7 +22,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import InterpolationResolutionError, OmegaConfBaseException
 
 from sim.params import (
     BehaviourParams,
@@ -285,6 +285,7 @@ def _conf_loader() -> Any:
 _GROUP_MISSING = re.compile(r"Could not find '([\w/]+)/([^']+)'")
 _OVERRIDE = re.compile(r"override '?([^'\s]+?)'?\.?$")
 _FULL_KEY = re.compile(r"full_key: (\S+)")
+_APPEND = re.compile(r"To append to your config use (\+\S+)")
 _SCHEMAS = {
     "OrgParams": OrgParams,
     "BehaviourParams": BehaviourParams,
@@ -299,10 +300,14 @@ def clean_message(exc: BaseException) -> str:
     missing = _GROUP_MISSING.search(text)
     if missing:
         group, name = missing.groups()
-        options = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
-        return f"{group}={name}: no such {group}; choose one of: {', '.join(options)}"
+        # Hydra's own view of the group: conf/, Hydra's configs and its plugins' (launchers)
+        options = _conf_loader().repository.get_group_options(group)
+        return f"{group}={name}: no such {group}; choose one of: {', '.join(sorted(options))}"
     lines = text.splitlines()
     head = lines[0] if lines else type(exc).__name__
+    full_key = getattr(exc, "full_key", None)
+    if isinstance(exc, InterpolationResolutionError) and full_key:
+        return f"{full_key}: cannot resolve its interpolation (${{...}}): {head}"
     ambiguous = re.match(r"Ambiguous value for argument '([^']+)'", head)
     if ambiguous:  # sweep syntax in a single run
         return (
@@ -312,22 +317,39 @@ def clean_message(exc: BaseException) -> str:
     # OmegaConf's detail is in the chained exception, or in the message's later lines.
     cause = str(exc.__cause__ or exc.__context__ or "").strip() or "\n".join(lines[1:]).strip()
     if type(exc).__name__ == "OverrideParseException":
+        override = str(getattr(exc, "override", ""))
+        key, _, value = override.partition("=")
+        if not value.isascii():
+            return (
+                f"{override}: a value with non-ASCII characters must be quoted: {key}='{value}' "
+                f"(in a shell: \"{key}='{value}'\")"
+            )
         return f"cannot parse the command-line override: {head}"
     in_file = re.match(r"In '([\w/]+)':", head)
     if in_file:  # an error inside a config file: say which file, then what is wrong
         return f"conf/{in_file.group(1)}.yaml: {_describe(cause, '', '') or head}"
     match = _OVERRIDE.search(head)
     override = match.group(1) if match else ""
-    return _describe(cause, override, override.split("=", 1)[0].lstrip("+~")) or head
+    append = _APPEND.search(text)
+    key = override.split("=", 1)[0].lstrip("+~")
+    return _describe(cause, override, key, append.group(1) if append else "") or head
 
 
-def _describe(cause: str, override: str, key: str) -> str:
-    """Say what OmegaConf's ``cause`` means for ``key`` (set by ``override``)."""
+def _describe(cause: str, override: str, key: str, append: str = "") -> str:
+    """Say what OmegaConf's ``cause`` means for ``key`` (set by ``override``).
+
+    ``append`` is the override with a leading ``+`` that Hydra suggests, if any.
+    """
     detail = cause.splitlines()[0].strip() if cause else ""
     full_key = _FULL_KEY.search(cause)
     full_key = full_key.group(1) if full_key else key
     if full_key.startswith("scenario.tactics.") and "not in struct" in detail:
         tactic = full_key.split(".")[2]
+        if full_key == f"scenario.tactics.{tactic}._target_":  # allowed, but not in the file
+            return (
+                f"{full_key}: the {tactic} tactic's file sets no _target_, so add the key with "
+                f"a leading +: {append or '+' + full_key + '=<module.Class>'}"
+            )
         if detail.startswith(f"Key '{tactic}'"):
             return (
                 f"{full_key}: the chosen scenario has no '{tactic}' tactic; pick a scenario "

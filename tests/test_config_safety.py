@@ -386,3 +386,41 @@ def test_a_non_utf8_org_file_is_refused_naming_it(capsys, cwd):
         assert "conf/org/_test_latin1.yaml" in err and "save the file as UTF-8" in err
     finally:
         path.unlink()
+
+
+def test_an_unresolvable_interpolation_names_its_key(capsys, cwd):
+    with pytest.raises(ConfigError, match=r"^org.n_reps: cannot resolve its interpolation"):
+        sim.load_config(["org.n_reps=${nope}"])
+    text = (CONF_DIR / "org" / "small.yaml").read_text()
+    text = "\n".join(
+        "n_marketers: ${nope}" if ln.startswith("n_marketers") else ln for ln in text.splitlines()
+    )
+    with conf_file("org", "_test_interp", text) as name:
+        err = _refused(capsys, [f"org={name}"], cwd)
+    assert err.startswith("error: org.n_marketers: cannot resolve its interpolation"), err
+    assert "'nope' not found" in err
+
+
+def test_an_unknown_launcher_lists_hydras_launchers(capsys, cwd):
+    err = _refused(capsys, ["-m", "hydra/launcher=nosuch", "seed=1,2"], cwd)
+    assert err.startswith("error: hydra/launcher=nosuch: no such hydra/launcher; choose one of: ")
+    options = err.split("choose one of: ", 1)[1].split(", ")
+    assert {"basic", "joblib"} <= set(options), err
+
+
+def test_a_tactic_target_from_the_command_line_says_to_add_it_with_a_plus(capsys, cwd):
+    target = "scenario.tactics.liaison._target_=sim.tactics.liaison.LiaisonTactic"
+    err = _refused(capsys, ["scenario=liaison", target], cwd)
+    assert "unknown parameter" not in err
+    assert err.endswith(f"add the key with a leading +: +{target}"), err
+    cfg = sim.load_config(["scenario=liaison", f"+{target}"])  # as the message says
+    assert cfg.scenario.tactics["liaison"]["_target_"] == "sim.tactics.liaison.LiaisonTactic"
+
+
+def test_an_unquoted_non_ascii_value_says_to_quote_it(capsys, cwd):
+    err = _refused(capsys, ["scenario.name=café"], cwd)
+    assert err == (
+        "error: scenario.name=café: a value with non-ASCII characters must be quoted: "
+        "scenario.name='café' (in a shell: \"scenario.name='café'\")"
+    )
+    assert sim.load_config(["scenario.name='café'"]).scenario.name == "café"
