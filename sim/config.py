@@ -21,7 +21,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
-from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, OmegaConf, open_dict
 from omegaconf.errors import InterpolationResolutionError, OmegaConfBaseException
 
 from sim.params import (
@@ -102,7 +102,52 @@ def compose_raw(overrides: list[str], config_name: str = "config") -> DictConfig
     """
     check_config_files()
     with config_errors(), initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name=config_name, overrides=list(overrides))
+        cfg = compose(config_name=config_name, overrides=list(overrides), return_hydra_config=True)
+    return _without_hydra_node(cfg)
+
+
+def _choice(group: str, *, _root_: DictConfig) -> Any:
+    """``${choice:org}``: the option chosen for a config group, that is, its file's name.
+
+    Read from the config's own ``hydra`` node where it has one (Hydra's launching process,
+    ``compose_raw``), else from the running job's Hydra config (a job gets no ``hydra`` node).
+    Hydra's ``${hydra:runtime.choices.org}`` does only the latter, so it fails where a sweep's
+    directory is named, before any job runs.
+    """
+    if "hydra" in _root_:
+        return _root_.hydra.runtime.choices[group]
+    from hydra.core.hydra_config import HydraConfig
+
+    return HydraConfig.get().runtime.choices[group]
+
+
+if not OmegaConf.has_resolver("choice"):
+    OmegaConf.register_new_resolver("choice", _choice)
+
+
+def _without_hydra_node(cfg: DictConfig) -> DictConfig:
+    """Resolve the values that use ``${choice:...}``, then drop the ``hydra`` node.
+
+    ``compose()`` drops the ``hydra`` node that ``${choice:...}`` reads (``conf/config.yaml``
+    names the org and the scenario with it), so it is asked to keep it, and those values are
+    resolved before it is dropped here.
+    """
+    raw = OmegaConf.to_container(cfg, resolve=False)
+    found: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(value, f"{path}{key}.")
+            elif isinstance(value, str) and "${choice:" in value:
+                found.append(f"{path}{key}")
+
+    walk({k: v for k, v in raw.items() if k != "hydra"}, "")
+    for key in found:
+        OmegaConf.update(cfg, key, OmegaConf.select(cfg, key))
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
 
 
 _CHECKED: dict[Path, tuple[int, int]] = {}  # file -> (mtime in ns, size) when last found clean

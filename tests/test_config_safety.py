@@ -377,7 +377,7 @@ def test_checking_the_config_files_is_linear_and_cached(tmp_path):
 
 def test_a_non_utf8_org_file_is_refused_naming_it(capsys, cwd):
     path = CONF_DIR / "org" / "_test_latin1.yaml"
-    text = (CONF_DIR / "org" / "small.yaml").read_text().replace("name: small", "# caf\xe9")
+    text = (CONF_DIR / "org" / "small.yaml").read_text() + "# caf\xe9\n"
     path.write_bytes(text.encode("latin-1"))
     try:
         with pytest.raises(ConfigError, match=r"^conf/org/_test_latin1.yaml, line \d+: not UTF-8"):
@@ -424,3 +424,27 @@ def test_an_unquoted_non_ascii_value_says_to_quote_it(capsys, cwd):
         "scenario.name='café' (in a shell: \"scenario.name='café'\")"
     )
     assert sim.load_config(["scenario.name='café'"]).scenario.name == "café"
+
+
+# --- D. an org or scenario is named after its file ----------------------------------------
+
+
+def test_a_copied_org_file_is_named_after_its_new_file(tmp_path):
+    # the README's recipe, with a copy made before the built-in files lost their name: line
+    text = "name: default\n" + (CONF_DIR / "org" / "default.yaml").read_text()
+    text = text.replace("n_reps: 12", "n_reps: 9")
+    with conf_file("org", "_test_mine", text) as name:
+        cfg = sim.load_config([f"org={name}"])
+        assert (cfg.org.name, cfg.org.n_reps) == (name, 9)
+        assert sim.load_config([f"org={name}", "org.name=acme"]).org.name == "acme"
+        out = tmp_path / "run"
+        proc = run_cli(f"org={name}", "days=30", "warmup_days=5", f"hydra.run.dir={out}")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert '"org": "_test_mine"' in (out / "summary.json").read_text()
+
+
+def test_a_copied_scenario_file_is_named_after_its_new_file():
+    text = "name: liaison\n" + (CONF_DIR / "scenario" / "liaison.yaml").read_text()
+    with conf_file("scenario", "_test_my_liaison", text) as name:
+        cfg = sim.load_config([f"scenario={name}"])
+    assert cfg.scenario.name == name and set(cfg.scenario.tactics) == {"liaison"}
