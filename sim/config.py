@@ -13,7 +13,7 @@ import contextlib
 import copy
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,6 @@ from sim.params import (
 )
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
-MAX_VALIDATED_JOBS = 5000  # sweeps larger than this are validated job by job as they run
 
 
 def register_schemas() -> None:
@@ -295,16 +294,40 @@ class SweepComposer:
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         return cfg
 
+    def distinct(self, jobs: Iterable[Sequence[str]]) -> list[list[str]]:
+        """The jobs whose checks cover all of ``jobs``, in order.
+
+        That is, the first of each set of jobs that differ only in their plain ``seed=<n>``.
+        Any whole number >= 0 is a valid seed whatever the rest of the config: Hydra types it
+        as an integer and ``SimConfig`` checks it alone. So such jobs compose to one config
+        but for the seed and stand or fall together, and a sweep over 20,000 seeds is
+        checked with one composition and one validation per choice of the other overrides.
+        """
+        if self._repo.group_exists("seed"):
+            return [list(job) for job in jobs]
+        first: dict[tuple[str, ...], list[str]] = {}
+        for job in jobs:
+            key = tuple("seed" if _PLAIN_SEED.fullmatch(o) else o for o in job)
+            first.setdefault(key, list(job))
+        return list(first.values())
+
+
+_PLAIN_SEED = re.compile(r"seed=(0|[1-9][0-9]*)")
+
 
 def validate_overrides(overrides: list[str], multirun: bool, config_name: str = "config") -> int:
     """Compose and validate every job the command line asks for; return how many there are.
+
+    Every job is covered, whatever the size of the sweep: jobs that differ only in their
+    seed are checked once (``SweepComposer.distinct``), and a composition is made once per
+    choice of config groups (``SweepComposer.compose``).
 
     Raises:
         ConfigError: for the first invalid job, naming its overrides.
     """
     jobs = expand_sweep(overrides) if multirun else [list(overrides)]
     composer = conf_composer(config_name)
-    for job in jobs[:MAX_VALIDATED_JOBS]:
+    for job in composer.distinct(jobs):
         try:
             with config_errors():
                 cfg = composer.compose(job)

@@ -448,3 +448,30 @@ def test_a_copied_scenario_file_is_named_after_its_new_file():
     with conf_file("scenario", "_test_my_liaison", text) as name:
         cfg = sim.load_config([f"scenario={name}"])
     assert cfg.scenario.name == name and set(cfg.scenario.tactics) == {"liaison"}
+
+
+# --- E. every job of a sweep is checked before any starts ---------------------------------
+
+
+def test_every_job_of_a_sweep_past_5000_jobs_is_checked():
+    from sim.config import validate_overrides
+
+    # 12,000 jobs; the bad ones come after the first 6,000, past the old limit of 5,000
+    with pytest.raises(
+        ConfigError, match=r"^org.n_reps = -1: .*\(in sweep job: org.n_reps=-1 seed=0\)$"
+    ):
+        validate_overrides(["org.n_reps=5,-1", "seed=range(0,6000)"], multirun=True)
+
+
+def test_a_seed_sweep_is_checked_quickly_and_bad_seeds_are_still_caught():
+    import time
+
+    from sim.config import validate_overrides
+
+    started = time.perf_counter()
+    jobs = validate_overrides(["seed=range(0,20000)", "scenario=baseline,liaison"], True)
+    assert jobs == 40_000
+    assert time.perf_counter() - started < 10  # about half a second: one check per scenario
+    for bad in ("seed=0,1,-1", "seed=0,1,abc"):
+        with pytest.raises(ConfigError, match=r"^seed"):
+            validate_overrides([bad], multirun=True)
