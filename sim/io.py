@@ -136,9 +136,9 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> list[Path]:
         ),
         atomic_write(
             out / CONFIG,
-            lambda p: p.write_text(
-                json.dumps(config_dict(result.config), indent=2, sort_keys=True) + "\n"
-            ),
+            # In the config's own order, not sorted: the order of the tactics is the order
+            # of their hooks, which changes results (sim.reproduce rebuilds it from here).
+            lambda p: p.write_text(json.dumps(config_dict(result.config), indent=2) + "\n"),
         ),
     ]
     if result.journeys is not None:

@@ -309,6 +309,15 @@ def test_reproduce_uses_the_source_digest_the_run_recorded(tmp_path):
     assert reproduce([str(run_dir)]) == 0
 
 
+def test_a_run_with_several_tactics_is_reproduced_in_their_order(tmp_path):
+    from sim.reproduce import main as reproduce
+
+    # the order of the tactics is the order of their hooks, which changes results
+    tactics = ["liaison", "shared_goals", "lead_validation", "data_sharing"]
+    run_dir = _run_dir(tmp_path / "run", funnel="combined", tactics=tactics)
+    assert reproduce([str(run_dir)]) == 0
+
+
 # --- C. YAML aliases are refused before Hydra reads a file ----------------------------------
 
 # The classic: nine levels of nine aliases, 10**9 "lol"s once expanded.
