@@ -290,6 +290,15 @@ def test_reproduce_checks_the_hash_before_building_the_config(tmp_path, capsys):
     assert reproduce([str(run_dir)]) == 2
     assert "does not match the config_hash" in capsys.readouterr().err
     assert not box.exists()
+    # a run directory forged whole, its hash recomputed: the class check still refuses it
+    from sim.io import recorded_config_hash
+
+    record = json.loads((run_dir / "run.json").read_text())
+    record["config_hash"] = recorded_config_hash(config, record["source_digest"])
+    (run_dir / "run.json").write_text(json.dumps(record))
+    assert reproduce([str(run_dir)]) == 2
+    assert "not a subclass of sim.policies.ThresholdPolicy" in capsys.readouterr().err
+    assert not box.exists()
 
 
 def test_reproduce_uses_the_source_digest_the_run_recorded(tmp_path):
