@@ -102,7 +102,7 @@ def compose_raw(overrides: list[str], config_name: str = "config") -> DictConfig
     check_config_files()
     with config_errors(), initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name=config_name, overrides=list(overrides), return_hydra_config=True)
-    return _without_hydra_node(cfg)
+        return _without_hydra_node(cfg)
 
 
 def _choice(group: str, *, _root_: DictConfig) -> Any:
@@ -114,10 +114,13 @@ def _choice(group: str, *, _root_: DictConfig) -> Any:
     directory is named, before any job runs.
     """
     if "hydra" in _root_:
-        return _root_.hydra.runtime.choices[group]
-    from hydra.core.hydra_config import HydraConfig
+        choices = _root_.hydra.runtime.choices
+    else:
+        from hydra.core.hydra_config import HydraConfig
 
-    return HydraConfig.get().runtime.choices[group]
+        choices = HydraConfig.get().runtime.choices
+    choice = choices.get(group)
+    return MISSING if choice is None else choice  # ~org: no file, no name (a missing value)
 
 
 if not OmegaConf.has_resolver("choice"):
@@ -143,7 +146,7 @@ def _without_hydra_node(cfg: DictConfig) -> DictConfig:
 
     walk({k: v for k, v in raw.items() if k != "hydra"}, "")
     for key in found:
-        OmegaConf.update(cfg, key, OmegaConf.select(cfg, key))
+        OmegaConf.update(cfg, key, OmegaConf.select(cfg, key, default=MISSING))
     with open_dict(cfg):
         del cfg["hydra"]
     return cfg

@@ -14,8 +14,9 @@ keyword arguments against its constructor, so a config cannot build an arbitrary
 import of the ``_target_``'s module still runs that module's code (config is code: use only
 trusted config files). An instance passed from Python only needs the method.
 
-What a policy returns is checked where the model uses it (``check_*`` below): breaking the
-method's contract stops the run with a ``PolicyError`` naming the class and what it returned.
+What a policy returns is checked where the model uses it (``follow_up_error``,
+``check_threshold``, ``check_rep`` below): breaking the method's contract stops the run with a
+``PolicyError`` naming the class and what it returned.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import enum
 import heapq
 import inspect
 import math
+import numbers
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -202,7 +204,7 @@ def follow_up_error(policy: Any, chosen: Any, queue: list[Lead], n: int) -> Poli
         problem = f"returned the same lead more than once ({len(chosen)} entries)"
     else:
         queued = {id(lead) for lead in queue}
-        stray = next(lead for lead in chosen if id(lead) not in queued)
+        stray = next((lead for lead in chosen if id(lead) not in queued), None)
         problem = f"returned {_describe(stray)}, which is not in the rep's queue"
     return PolicyError(
         f"follow-up policy {name}.choose() {problem}; it must return at most n leads "
@@ -213,7 +215,7 @@ def follow_up_error(policy: Any, chosen: Any, queue: list[Lead], n: int) -> Poli
 def check_threshold(policy: Any, theta: Any) -> float:
     """Return ``theta``, from ``policy.update(marketer)``, if it is a threshold in [0, 1]."""
     if (
-        isinstance(theta, int | float)
+        isinstance(theta, numbers.Real)
         and not isinstance(theta, bool)
         and math.isfinite(theta)
         and 0.0 <= theta <= 1.0

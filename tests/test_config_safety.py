@@ -468,6 +468,11 @@ def test_a_copied_scenario_file_is_named_after_its_new_file():
     assert cfg.scenario.name == name and set(cfg.scenario.tactics) == {"liaison"}
 
 
+def test_without_an_org_file_there_is_no_name_either():
+    with pytest.raises(ConfigError, match=r"missing value; the org file must set it .*org.name"):
+        sim.load_config(["~org"])
+
+
 # --- E. every job of a sweep is checked before any starts ---------------------------------
 
 
