@@ -52,10 +52,11 @@ from sim.policies import FollowUpPolicy
 # %% [markdown]
 # ## 1. Two new rules
 #
-# A policy is any object with a `choose(rep, queue, n)` method returning at most `n` leads from
-# the rep's `queue`, in the order to work them. Subclassing `FollowUpPolicy` documents the
-# contract. What a rule may look at is the lead's observable state: `lead.ready_day` (the day
-# marketing judged it ready), `lead.mql_day`, `lead.escalated`, `lead.rep_view` (the rep's own
+# A policy is a subclass of `FollowUpPolicy` whose `choose(rep, queue, n)` method returns at
+# most `n` leads from the rep's `queue`, each once, in the order to work them (the model checks
+# this, and a config may name only a subclass: see the README's Security section). What a
+# rule may look at is the lead's observable state: `lead.ready_day` (the day marketing judged
+# it ready), `lead.mql_day`, `lead.escalated`, `lead.rep_view` (the rep's own
 # pre-contact view), `lead.marketer.score(lead, day)` (marketing's score today). A rule must
 # not read `lead.fit` or `lead.intent`: nobody in the model can see those.
 #

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim.funnel import MARKETING, REP, LeadDefinition, Stage
-from sim.policies import Goal
+from sim.policies import Goal, check_threshold, follow_up_error
 
 if TYPE_CHECKING:
     from sim.model import FunnelModel
@@ -281,7 +281,8 @@ class Marketer(mesa.Agent):
 
     def review(self) -> None:
         """End of a review period: move the threshold as the goal asks, reset counters."""
-        self.threshold = self.model.threshold_policy.update(self)
+        policy = self.model.threshold_policy
+        self.threshold = check_threshold(policy, policy.update(self))
         self.period_leads = 0
         self.period_mqls = 0
 
@@ -366,9 +367,15 @@ class SalesRep(mesa.Agent):
         self.expire_queue(day)
         n_slots = int(follow_up_hours / b.follow_up_hours + 1e-9)
         chosen = model.follow_up_policy.choose(self, self.queue, n_slots)
+        if not isinstance(chosen, list | tuple) or len(chosen) > n_slots:
+            raise follow_up_error(model.follow_up_policy, chosen, self.queue, n_slots)
         if chosen:
             picked = set(chosen)
-            self.queue = [lead for lead in self.queue if lead not in picked]
+            kept = [lead for lead in self.queue if lead not in picked]
+            # Each chosen lead left the queue once: none twice, none from elsewhere.
+            if len(self.queue) - len(kept) != len(chosen):
+                raise follow_up_error(model.follow_up_policy, chosen, self.queue, n_slots)
+            self.queue = kept
             for lead in chosen:
                 self.follow_up(lead)
         self.spare_follow_ups = n_slots - len(chosen)

@@ -153,6 +153,8 @@ def hydra_main(cfg: DictConfig) -> None:
     except Exception as exc:
         if debugging():
             raise
+        if partial is not None:
+            partial.unlink(missing_ok=True)
         line = f"[{sim_cfg.scenario.name} seed={sim_cfg.seed}] {describe_failure(exc)}"
         if hydra_cfg.mode != RunMode.MULTIRUN:
             print(f"error: {line}", file=sys.stderr)

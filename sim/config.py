@@ -15,7 +15,7 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
-from omegaconf import MISSING, DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf import MISSING, DictConfig, OmegaConf, open_dict
+from omegaconf.errors import InterpolationResolutionError, OmegaConfBaseException
 
 from sim.limits import check_fits
 from sim.params import (
@@ -39,7 +39,6 @@ from sim.params import (
 from sim.study import safe_name
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
-MAX_VALIDATED_JOBS = 5000  # sweeps larger than this are validated job by job as they run
 
 
 def register_schemas() -> None:
@@ -191,9 +190,107 @@ def resolve_output_dir(overrides: list[str], multirun: bool, config_name: str = 
 
 
 def compose_raw(overrides: list[str], config_name: str = "config") -> DictConfig:
-    """Compose without validating ranges (Hydra's own key and type checks still apply)."""
+    """Compose without validating ranges (Hydra's own key and type checks still apply).
+
+    Every composition of ``conf/`` goes through here (``load_config``, the checks of a command
+    line and of each sweep job), so the config files are checked here first
+    (``check_config_files``).
+    """
+    check_config_files()
     with config_errors(), initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name=config_name, overrides=list(overrides))
+        cfg = compose(config_name=config_name, overrides=list(overrides), return_hydra_config=True)
+        return _without_hydra_node(cfg)
+
+
+def _choice(group: str, *, _root_: DictConfig) -> Any:
+    """``${choice:org}``: the option chosen for a config group, that is, its file's name.
+
+    Read from the config's own ``hydra`` node where it has one (Hydra's launching process,
+    ``compose_raw``), else from the running job's Hydra config (a job gets no ``hydra`` node).
+    Hydra's ``${hydra:runtime.choices.org}`` does only the latter, so it fails where a sweep's
+    directory is named, before any job runs.
+    """
+    if "hydra" in _root_:
+        choices = _root_.hydra.runtime.choices
+    else:
+        from hydra.core.hydra_config import HydraConfig
+
+        choices = HydraConfig.get().runtime.choices
+    choice = choices.get(group)
+    return MISSING if choice is None else choice  # ~org: no file, no name (a missing value)
+
+
+if not OmegaConf.has_resolver("choice"):
+    OmegaConf.register_new_resolver("choice", _choice)
+
+
+def _without_hydra_node(cfg: DictConfig) -> DictConfig:
+    """Resolve the values that use ``${choice:...}``, then drop the ``hydra`` node.
+
+    ``compose()`` drops the ``hydra`` node that ``${choice:...}`` reads (``conf/config.yaml``
+    names the org and the scenario with it), so it is asked to keep it, and those values are
+    resolved before it is dropped here.
+    """
+    raw = OmegaConf.to_container(cfg, resolve=False)
+    found: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(value, f"{path}{key}.")
+            elif isinstance(value, str) and "${choice:" in value:
+                found.append(f"{path}{key}")
+
+    walk({k: v for k, v in raw.items() if k != "hydra"}, "")
+    for key in found:
+        OmegaConf.update(cfg, key, OmegaConf.select(cfg, key, default=MISSING))
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
+
+
+_CHECKED: dict[Path, tuple[int, int]] = {}  # file -> (mtime in ns, size) when last found clean
+
+
+def check_config_files(conf_dir: Path = CONF_DIR) -> None:
+    """Refuse a config file that is not UTF-8 or uses YAML anchors or aliases, naming it.
+
+    Before Hydra reads any file: an alias bomb (a few lines whose aliases nest, the "billion
+    laughs") is cheap for the YAML parser, which shares the repeated nodes, but OmegaConf
+    copies every one of them, so composing it never ends. Config files here have no use for
+    anchors. ``yaml.scan`` reads tokens only, in linear time, without expanding anything.
+    Every ``*.yaml`` under ``conf_dir`` is checked, since any of them can be chosen or
+    included; a file is checked again only when its time stamp or size changes.
+    """
+    for path in sorted(conf_dir.rglob("*.yaml")):
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if _CHECKED.get(path) != stamp:
+            _check_config_file(path)
+            _CHECKED[path] = stamp
+
+
+def _check_config_file(path: Path) -> None:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{_relative(str(path))}, line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+            "save the file as UTF-8"
+        ) from None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+                mark = token.start_mark
+                raise ConfigError(
+                    f"{_relative(str(path))}, line {mark.line + 1}, column {mark.column + 1}: "
+                    "YAML anchors and aliases (&name, *name) are not allowed in config files; "
+                    "write the values out"
+                )
+    except yaml.YAMLError:
+        pass  # malformed: Hydra reports it with its line when it reads the file
 
 
 @contextlib.contextmanager
@@ -297,6 +394,26 @@ class SweepComposer:
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         return cfg
 
+    def distinct(self, jobs: Iterable[Sequence[str]]) -> list[list[str]]:
+        """The jobs whose checks cover all of ``jobs``, in order.
+
+        That is, the first of each set of jobs that differ only in their plain ``seed=<n>``.
+        Any whole number >= 0 is a valid seed whatever the rest of the config: Hydra types it
+        as an integer and ``SimConfig`` checks it alone. So such jobs compose to one config
+        but for the seed and stand or fall together, and a sweep over 20,000 seeds is
+        checked with one composition and one validation per choice of the other overrides.
+        """
+        if self._repo.group_exists("seed"):
+            return [list(job) for job in jobs]
+        first: dict[tuple[str, ...], list[str]] = {}
+        for job in jobs:
+            key = tuple("seed" if _PLAIN_SEED.fullmatch(o) else o for o in job)
+            first.setdefault(key, list(job))
+        return list(first.values())
+
+
+_PLAIN_SEED = re.compile(r"seed=(0|[1-9][0-9]*)")
+
 
 def validate_overrides(
     overrides: list[str],
@@ -308,7 +425,10 @@ def validate_overrides(
 
     A job is valid if its config is, and if it fits this machine's memory
     (``sim.limits.check_fits``; the journey log, if recorded, is streamed to a file).
-    ``configs``, if given, receives each job's validated ``SimConfig``.
+    Every job is covered, whatever the size of the sweep: jobs that differ only in their
+    seed are checked once (``SweepComposer.distinct``), and a composition is made once per
+    choice of config groups (``SweepComposer.compose``). ``configs``, if given, receives the
+    validated ``SimConfig`` of each job checked (one per seed-free variant).
 
     Raises:
         ConfigError: for the first invalid job, naming its overrides.
@@ -316,7 +436,7 @@ def validate_overrides(
     jobs = expand_sweep(overrides) if multirun else [list(overrides)]
     composer = conf_composer(config_name)
     check_override_keys(overrides)
-    for job in jobs[:MAX_VALIDATED_JOBS]:
+    for job in composer.distinct(jobs):
         try:
             with config_errors():
                 cfg = composer.compose(job)
@@ -356,6 +476,7 @@ def _conf_loader() -> Any:
 _GROUP_MISSING = re.compile(r"Could not find '([\w/]+)/([^']+)'")
 _OVERRIDE = re.compile(r"override '?([^'\s]+?)'?\.?$")
 _FULL_KEY = re.compile(r"full_key: (\S+)")
+_APPEND = re.compile(r"To append to your config use (\+\S+)")
 _SCHEMAS = {
     "OrgParams": OrgParams,
     "BehaviourParams": BehaviourParams,
@@ -370,16 +491,20 @@ def clean_message(exc: BaseException) -> str:
     missing = _GROUP_MISSING.search(text)
     if missing:
         group, name = missing.groups()
-        # Hydra lists the options of every directory on the search path (--config-dir too)
+        # Hydra lists the options of every directory on its search path (--config-dir too);
+        # without that list, its own view of conf/, its configs and its plugins' (launchers)
         listed = re.search(r"Available options in '[^']+':\n((?:\t.*\n?)+)", text)
         options = (
             [line.strip() for line in listed.group(1).splitlines() if line.strip()]
             if listed
-            else sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+            else _conf_loader().repository.get_group_options(group)
         )
-        return f"{group}={name}: no such {group}; choose one of: {', '.join(options)}"
+        return f"{group}={name}: no such {group}; choose one of: {', '.join(sorted(options))}"
     lines = text.splitlines()
     head = lines[0] if lines else type(exc).__name__
+    full_key = getattr(exc, "full_key", None)
+    if isinstance(exc, InterpolationResolutionError) and full_key:
+        return f"{full_key}: cannot resolve its interpolation (${{...}}): {head}"
     ambiguous = re.match(r"Ambiguous value for argument '([^']+)'", head)
     if ambiguous:  # sweep syntax in a single run
         return (
@@ -389,22 +514,39 @@ def clean_message(exc: BaseException) -> str:
     # OmegaConf's detail is in the chained exception, or in the message's later lines.
     cause = str(exc.__cause__ or exc.__context__ or "").strip() or "\n".join(lines[1:]).strip()
     if type(exc).__name__ == "OverrideParseException":
+        override = str(getattr(exc, "override", ""))
+        key, _, value = override.partition("=")
+        if not value.isascii():
+            return (
+                f"{override}: a value with non-ASCII characters must be quoted: {key}='{value}' "
+                f"(in a shell: \"{key}='{value}'\")"
+            )
         return f"cannot parse the command-line override: {head}"
     in_file = re.match(r"In '([\w/]+)':", head)
     if in_file:  # an error inside a config file: say which file, then what is wrong
         return f"conf/{in_file.group(1)}.yaml: {_describe(cause, '', '') or head}"
     match = _OVERRIDE.search(head)
     override = match.group(1) if match else ""
-    return _describe(cause, override, override.split("=", 1)[0].lstrip("+~")) or head
+    append = _APPEND.search(text)
+    key = override.split("=", 1)[0].lstrip("+~")
+    return _describe(cause, override, key, append.group(1) if append else "") or head
 
 
-def _describe(cause: str, override: str, key: str) -> str:
-    """Say what OmegaConf's ``cause`` means for ``key`` (set by ``override``)."""
+def _describe(cause: str, override: str, key: str, append: str = "") -> str:
+    """Say what OmegaConf's ``cause`` means for ``key`` (set by ``override``).
+
+    ``append`` is the override with a leading ``+`` that Hydra suggests, if any.
+    """
     detail = cause.splitlines()[0].strip() if cause else ""
     full_key = _FULL_KEY.search(cause)
     full_key = full_key.group(1) if full_key else key
     if full_key.startswith("scenario.tactics.") and "not in struct" in detail:
         tactic = full_key.split(".")[2]
+        if full_key == f"scenario.tactics.{tactic}._target_":  # allowed, but not in the file
+            return (
+                f"{full_key}: the {tactic} tactic's file sets no _target_, so add the key with "
+                f"a leading +: {append or '+' + full_key + '=<module.Class>'}"
+            )
         if detail.startswith(f"Key '{tactic}'"):
             return (
                 f"{full_key}: the chosen scenario has no '{tactic}' tactic; pick a scenario "

@@ -66,8 +66,8 @@ def source_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def _hash(data: Any) -> str:
-    text = json.dumps({"data": data, "code": source_digest()}, sort_keys=True, default=str)
+def _hash(data: Any, code: str | None = None) -> str:
+    text = json.dumps({"data": data, "code": code or source_digest()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -80,6 +80,15 @@ def _hashed_config(result_or_config: Any) -> dict[str, Any]:
     for key in NOT_HASHED:
         data.pop(key, None)
     return data
+
+
+def recorded_config_hash(config_data: dict[str, Any], code: str | None = None) -> str:
+    """``config_hash`` of a run from its ``config.json`` as read, without building the config.
+
+    ``code`` is the source digest the run recorded (``run.json``'s ``source_digest``); by
+    default, the current one.
+    """
+    return _hash({k: v for k, v in config_data.items() if k not in NOT_HASHED}, code)
 
 
 def config_hash(result_or_config: Any) -> str:
@@ -146,9 +155,9 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> list[Path]:
         ),
         atomic_write(
             out / CONFIG,
-            lambda p: p.write_text(
-                json.dumps(config_dict(result.config), indent=2, sort_keys=True) + "\n"
-            ),
+            # In the config's own order, not sorted: the order of the tactics is the order
+            # of their hooks, which changes results (sim.reproduce rebuilds it from here).
+            lambda p: p.write_text(json.dumps(config_dict(result.config), indent=2) + "\n"),
         ),
     ]
     if result.journeys is not None:
@@ -161,6 +170,7 @@ def write_outputs(result: RunResult, out_dir: str | Path) -> list[Path]:
     record = {
         "config_hash": config_hash(result),
         "settings_hash": settings_hash(result),
+        "source_digest": source_digest(),  # the code part of the hashes (sim.reproduce)
         "seed": result.config.seed,
         "scenario": result.config.scenario.name,
         "org": result.config.org.name,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import importlib
+import inspect
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -453,13 +454,53 @@ class PolicyParams:
     )
 
 
-def import_target(path: Any, key: str) -> Any:
-    """Import the object at dotted ``path`` (a ``_target_``), or fail naming ``key``."""
+def import_target(path: Any, key: str, base: type | None = None) -> Any:
+    """Import the class at dotted ``path`` (a ``_target_``), or fail naming ``key``.
+
+    Importing runs the module's top-level code: a config that names a ``_target_`` can run
+    code (see the README's Security section). With ``base``, anything but a subclass of it is
+    refused here, before the caller creates an instance.
+    """
     module_name, _, attr = str(path).rpartition(".")
     try:
-        return getattr(importlib.import_module(module_name), attr)
+        cls = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError, ValueError):
         raise ConfigError(f"{key} = {path!r}: cannot import that class") from None
+    if base is not None and not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ConfigError(
+            f"{key} = {path!r}: not a subclass of {base.__module__}.{base.__qualname__}"
+        )
+    return cls
+
+
+def check_arguments(cls: type, kwargs: dict[str, Any], key: str) -> None:
+    """Refuse keyword arguments that ``cls(**kwargs)`` would not accept, before calling it.
+
+    The message names the first key the constructor does not take (or the first it needs).
+    """
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):  # no signature to check against: let the call decide
+        return
+    params = signature.parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    named = [
+        name
+        for name, p in params.items()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    ]
+    for name in kwargs:
+        if not takes_any and name not in named:
+            raise ConfigError(
+                f"{key}.{name}: {cls.__name__} does not take this argument; it takes "
+                f"{', '.join(named) or '(none)'}"
+            )
+    try:
+        signature.bind(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(
+            f"{key}: {cls.__name__} cannot be built from these arguments ({exc})"
+        ) from None
 
 
 @dataclass
@@ -564,7 +605,8 @@ def leaf_names() -> dict[str, str]:
 
 def reject_unknown(data: dict[str, Any], allowed: Any, key: str, what: str = "parameter") -> None:
     """Refuse the first key of ``data`` not in ``allowed``, naming it and the allowed ones."""
-    unknown = sorted(set(data) - set(allowed))
+    allowed = set(allowed)  # once: a generator is used up by the first pass over it
+    unknown = sorted(set(data) - allowed)
     if unknown:
         prefix = f"{key}." if key else ""
         raise ConfigError(

@@ -7,18 +7,29 @@ the model's standard behaviour. A researcher replaces one without forking the pa
   ``python -m sim policies.follow_up._target_=mypkg.rules.OldestFirst``;
 - from Python: ``FunnelModel(follow_up_policy=OldestFirst())``.
 
-A replacement must have the same method as the default it replaces (subclassing it is the
-easy way): ``FollowUpPolicy.choose``, ``ThresholdPolicy.update``, ``RoutingPolicy.choose_rep``.
+A replacement named in config subclasses the default it replaces and overrides its method
+with the same parameters: ``FollowUpPolicy.choose``, ``ThresholdPolicy.update``,
+``RoutingPolicy.choose_rep``. Both are checked before the class is instantiated, and its
+keyword arguments against its constructor, so a config cannot build an arbitrary class; the
+import of the ``_target_``'s module still runs that module's code (config is code: use only
+trusted config files). An instance passed from Python only needs the method.
+
+What a policy returns is checked where the model uses it (``follow_up_error``,
+``check_threshold``, ``check_rep`` below): breaking the method's contract stops the run with a
+``PolicyError`` naming the class and what it returned.
 """
 
 from __future__ import annotations
 
 import enum
 import heapq
+import inspect
+import math
+import numbers
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from sim.params import ConfigError, import_target
+from sim.params import ConfigError, check_arguments, import_target
 
 if TYPE_CHECKING:
     from sim.agents import Lead, Marketer, SalesRep
@@ -69,7 +80,7 @@ class ThresholdPolicy:
     """
 
     def update(self, marketer: Marketer) -> float:
-        """Return the marketer's new hand-off threshold."""
+        """Return the marketer's new hand-off threshold: a number in [0, 1]."""
         b = marketer.model.behaviour
         theta = marketer.threshold
         match marketer.goal:
@@ -112,7 +123,10 @@ class RoutingPolicy:
     """
 
     def choose_rep(self, model: FunnelModel, lead: Lead) -> SalesRep:
-        """Return the rep that should get ``lead``."""
+        """Return the rep (one of ``model.reps``) that should get ``lead``.
+
+        None leaves the lead to the default territory routing.
+        """
         return max(model._rep_list, key=_room)
 
 
@@ -129,20 +143,98 @@ POLICY_KINDS: dict[str, tuple[type, str]] = {
 
 
 def make_policy(kind: str, spec: dict[str, Any]) -> Any:
-    """Instantiate the policy ``spec["_target_"]`` for decision ``kind`` with the other keys."""
+    """Instantiate the policy ``spec["_target_"]`` for decision ``kind`` with the other keys.
+
+    The class must subclass the default for ``kind``, its method must take the default's
+    parameters, and the other keys must be arguments its constructor takes: all checked
+    before anything is instantiated.
+    """
     if kind not in POLICY_KINDS:
         raise ConfigError(
             f"policies.{kind}: unknown decision; choose from {', '.join(POLICY_KINDS)}"
         )
     spec = dict(spec)
     key = f"policies.{kind}._target_"
-    cls = import_target(spec.pop("_target_"), key)
-    method = POLICY_KINDS[kind][1]
-    if not (isinstance(cls, type) and callable(getattr(cls, method, None))):
-        raise ConfigError(f"{key} = {cls!r}: not a class with a {method}() method")
+    base, method = POLICY_KINDS[kind]
+    target = spec.pop("_target_")
+    cls = import_target(target, key, base)
+    _check_method(cls, base, method, f"{key} = {target!r}")
+    check_arguments(cls, spec, f"policies.{kind}")
     try:
         return cls(**spec)
     except TypeError as exc:
         raise ConfigError(
             f"policies.{kind}: {cls.__name__} does not take these arguments ({exc})"
         ) from None
+
+
+def _check_method(cls: type, base: type, method: str, where: str) -> None:
+    """Refuse ``cls`` if its ``method`` cannot be called as the model calls ``base``'s."""
+    expected = list(inspect.signature(getattr(base, method)).parameters)  # self, ...
+    try:
+        inspect.signature(getattr(cls, method)).bind(*expected)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{where}: its {method}() must take ({', '.join(expected)}) like "
+            f"{base.__qualname__}.{method}()"
+        ) from None
+
+
+class PolicyError(ConfigError):
+    """A decision rule returned something its method's contract does not allow.
+
+    Raised during a run; the message names the policy's class and what it returned, and entry
+    points print it as one line.
+    """
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def follow_up_error(policy: Any, chosen: Any, queue: list[Lead], n: int) -> PolicyError:
+    """What is wrong with ``chosen``, returned by ``policy.choose(rep, queue, n)``."""
+    name = type(policy).__qualname__
+    if not isinstance(chosen, list | tuple):
+        problem = f"returned {_describe(chosen)}, not a list of leads"
+    elif len(chosen) > n:
+        problem = f"returned {len(chosen)} leads, more than the n = {n} the rep can work"
+    elif len({id(lead) for lead in chosen}) < len(chosen):
+        problem = f"returned the same lead more than once ({len(chosen)} entries)"
+    else:
+        queued = {id(lead) for lead in queue}
+        stray = next((lead for lead in chosen if id(lead) not in queued), None)
+        problem = f"returned {_describe(stray)}, which is not in the rep's queue"
+    return PolicyError(
+        f"follow-up policy {name}.choose() {problem}; it must return at most n leads "
+        "from the queue, each once"
+    )
+
+
+def check_threshold(policy: Any, theta: Any) -> float:
+    """Return ``theta``, from ``policy.update(marketer)``, if it is a threshold in [0, 1]."""
+    if (
+        isinstance(theta, numbers.Real)
+        and not isinstance(theta, bool)
+        and math.isfinite(theta)
+        and 0.0 <= theta <= 1.0
+    ):
+        return float(theta)
+    raise PolicyError(
+        f"threshold policy {type(policy).__qualname__}.update() returned {_describe(theta)}; "
+        "it must return a number in [0, 1]"
+    )
+
+
+def check_rep(policy: Any, rep: Any, model: FunnelModel) -> Any:
+    """Return ``rep``, from ``policy.choose_rep(model, lead)``, if it is None or a model's rep."""
+    try:
+        if rep is None or rep in model.reps:
+            return rep
+    except TypeError:  # unhashable: not a rep
+        pass
+    raise PolicyError(
+        f"routing policy {type(policy).__qualname__}.choose_rep() returned {_describe(rep)}; "
+        "it must return one of the model's reps (model.reps), or None for the default territory"
+    )

@@ -4,9 +4,14 @@ Usage::
 
     python -m sim.reproduce outputs/2026-11-23/10-00-00-000000_baseline
 
-Reads the run's ``config.json`` (its full validated config, seed included), runs it again
-and compares the new ``summary.json`` with the recorded one byte for byte. Exit status 0 when
-they are identical, 1 when they differ (the differing KPIs are listed), 2 on bad input.
+Reads the run's ``config.json`` (its full validated config, seed included), checks it is the
+config ``run.json`` recorded the hash of, runs it again and compares the new ``summary.json``
+with the recorded one byte for byte. Exit status 0 when they are identical, 1 when they
+differ (the differing KPIs are listed), 2 on bad input, including a ``config.json`` that does
+not match ``run.json``'s ``config_hash``.
+
+A run directory is code: its ``config.json`` can name classes to import (see the README's
+Security section). Reproduce only runs you trust.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from sim.io import CONFIG, RECORD, SUMMARY, to_json, versions
+from sim.io import CONFIG, RECORD, SUMMARY, recorded_config_hash, to_json, versions
 from sim.params import ConfigError, build_config
 from sim.runner import run
 
@@ -25,7 +30,17 @@ def reproduce(run_dir: str | Path) -> tuple[bool, list[str]]:
     run_dir = Path(run_dir)
     if not (run_dir / RECORD).exists():
         raise ConfigError(f"{run_dir}: not a complete run directory (no {RECORD})")
-    config = build_config(json.loads((run_dir / CONFIG).read_text()))
+    record = json.loads((run_dir / RECORD).read_text())
+    data = json.loads((run_dir / CONFIG).read_text())
+    # First, before the config is built (building imports its _target_ classes).
+    code = record.get("source_digest")
+    if recorded_config_hash(data, code) != record.get("config_hash"):
+        older = "" if code else " (or the code changed: this run.json predates source_digest)"
+        raise ConfigError(
+            f"{run_dir}: {CONFIG} does not match the config_hash in {RECORD}{older}; "
+            "a config and summary from another run cannot be reproduced as this one"
+        )
+    config = build_config(data)
     recorded_text = (run_dir / SUMMARY).read_text()
     new = run(config).summary
     if to_json(new) == recorded_text:

@@ -10,7 +10,7 @@ setting that differs). While a sweep runs it holds an exclusive lock on ``.study
 a stale lock), and a second writer is refused at once.
 
 Names that become part of a path (an organisation's or a scenario's name) are checked by
-``safe_name``: letters, digits, ``_``, ``-``, ``.`` and ``~``, never a leading dot, so no
+``safe_name``: letters (any script), digits, ``_``, ``-``, ``.`` and ``~``, not a leading dot, so no
 config value can write outside the directory it is meant for.
 """
 
@@ -29,7 +29,7 @@ from sim.params import ConfigError
 
 STUDY = "study.json"
 LOCK = ".study.lock"
-_SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_.~-]*")
+_SAFE = re.compile(r"[\w~-][\w.~-]*")  # \w: letters of any script, digits and _
 
 
 class StudyBusyError(ConfigError):

@@ -59,7 +59,7 @@ def test_policies_can_be_passed_from_python_too():
         ({"follow_up": {"_target_": "nowhere.Nothing"}}, "cannot import that class"),
         (
             {"follow_up": {"_target_": "sim.policies.ThresholdPolicy"}},
-            "not a class with a choose()",
+            "not a subclass of sim.policies.FollowUpPolicy",
         ),
         ({"follow_up": {"_target_": "sim.policies.FollowUpPolicy", "x": 1}}, "does not take"),
         ({"triage": {"_target_": "sim.policies.FollowUpPolicy"}}, "policies.triage: unknown"),

@@ -89,7 +89,7 @@ def test_every_parameter_declares_its_meaning():
 
 def test_default_org_yaml_matches_the_schema_defaults():
     data = yaml.safe_load((ROOT / "conf/org/default.yaml").read_text())
-    assert data == dataclasses.asdict(OrgParams())
+    assert {"name": "default", **data} == dataclasses.asdict(OrgParams())  # named by its file
 
 
 @pytest.mark.parametrize("name", ["liaison", "shared_goals", "lead_validation", "data_sharing"])

@@ -6,7 +6,8 @@ composes each again where the job runs. At tens of milliseconds a composition, t
 check cost more than a second per 20 jobs, and it was the part of a local sweep that does
 not run in parallel. This sweeper makes the same check with ``sim.config.SweepComposer``:
 one full composition per choice of config groups, and each job's value overrides applied to
-a copy with Hydra's own function, so a job fails here exactly when Hydra's check would fail.
+a copy with Hydra's own function, so a job fails here exactly when Hydra's check would fail;
+jobs that differ only in a plain ``seed=<n>`` compose alike and are checked once.
 Everything else (expanding the sweep, batches, launching) is the basic sweeper's.
 """
 
@@ -45,5 +46,5 @@ class FunnelSweeper(BasicSweeper):
         composer = SweepComposer(
             loader, lambda overrides: loader.load_sweep_config(master, list(overrides))
         )
-        for overrides in batch:
-            composer.compose(list(overrides))
+        for overrides in composer.distinct(batch):  # jobs differing only in seed: once
+            composer.compose(overrides)

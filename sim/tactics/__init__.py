@@ -32,7 +32,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sim.params import ConfigError, _check_fields, import_target, reject_unknown
+from sim.params import (
+    ConfigError,
+    _check_fields,
+    check_arguments,
+    import_target,
+    reject_unknown,
+)
 
 if TYPE_CHECKING:
     from sim.agents import Lead, SalesRep
@@ -91,13 +97,8 @@ REGISTRY: dict[str, type[Tactic]] = {}
 
 def tactic_class(name: str, target: str | None = None) -> type[Tactic]:
     """Return the class for tactic ``name``, or the class at dotted path ``target``."""
-    if target:
-        cls = import_target(target, f"scenario.tactics.{name}._target_")
-        if not (isinstance(cls, type) and issubclass(cls, Tactic)):
-            raise ConfigError(
-                f"scenario.tactics.{name}._target_ = {target!r}: not a sim.tactics.Tactic subclass"
-            )
-        return cls
+    if target:  # refused unless a Tactic subclass, before anything is instantiated
+        return import_target(target, f"scenario.tactics.{name}._target_", Tactic)
     if not REGISTRY:
         REGISTRY.update(_registry())
     try:
@@ -119,5 +120,7 @@ def make_tactic(name: str, spec: Any) -> Tactic:
         raise ConfigError(f"scenario.tactics.{name} = {spec!r}: must be a mapping of parameters")
     spec = dict(spec)
     cls = tactic_class(name, spec.pop("_target_", None))
-    reject_unknown(spec, (f.name for f in dataclasses.fields(cls)), f"scenario.tactics.{name}")
+    key = f"scenario.tactics.{name}"
+    reject_unknown(spec, [f.name for f in dataclasses.fields(cls) if f.init], key)
+    check_arguments(cls, spec, key)  # a subclass's own __init__ may take other arguments
     return cls(**spec)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from sim.funnel import MARKETING, Stage
 from sim.params import MAX_STAGE_DAYS, param
+from sim.policies import check_rep
 from sim.tactics import Tactic
 
 if TYPE_CHECKING:
@@ -83,7 +84,8 @@ class LiaisonTactic(Tactic):
         """Route to the rep with the most room, if there is liaison time for it."""
         if not self._spend(self.route_hours):
             return None
-        return model.routing_policy.choose_rep(model, lead)
+        policy = model.routing_policy
+        return check_rep(policy, policy.choose_rep(model, lead), model)
 
     def on_day(self, model: FunnelModel) -> None:
         """Enforce the follow-up SLA on leads waiting past it.
