@@ -18,7 +18,7 @@ from sim.policies import Goal, check_threshold, follow_up_error
 if TYPE_CHECKING:
     from sim.model import FunnelModel
 
-__all__ = ["MARKETING", "REP", "Customer", "Lead", "Liaison", "Marketer", "SalesRep"]
+__all__ = ["MARKETING", "REP", "Customer", "Lead", "Marketer", "SalesRep"]
 
 
 class Lead(mesa.Agent):
@@ -51,9 +51,9 @@ class Lead(mesa.Agent):
         "created_day",
         "value",
         "territory",
+        "market_index",  # the n-th inbound lead, or the n-th lead reps found (keyed draws)
         "z_score",
         "z_rep",
-        "z_valid",
         "z_cycle",
         "u_contact",
         "u_sql",
@@ -93,15 +93,20 @@ class Lead(mesa.Agent):
         territory: int,
         z: tuple[float, float, float, float] | list[float],
         u: tuple[float, float, float, float, float] | list[float],
+        market_index: int = 0,
     ) -> None:
         super().__init__(model)
+        self.market_index = market_index
         self.source = source
         self.fit = fit
         self.intent0 = self.intent = intent
         self.intent_day = self.created_day = model.day
         self.value = value
         self.territory = territory
-        self.z_score, self.z_rep, self.z_valid, self.z_cycle = z
+        # The third normal was lead validation's; that tactic now draws its own, keyed by the
+        # lead's place in the market (model.keyed_normal). It is still drawn here, so the
+        # market stream, and every lead, stays what it was.
+        self.z_score, self.z_rep, _, self.z_cycle = z
         self.u_contact, self.u_sql, self.u_outcome, self.u_mismatch, self.u_churn = u
         self.stage = Stage.LEAD
         self.ready_day = self.mql_day = self.followed_day = self.sal_day = -1
@@ -162,8 +167,10 @@ class Lead(mesa.Agent):
         rep.opportunities.discard(self)
         open_days = max(1, model.day - self.sql_day)
         coverage = min(1.0, (rep.coverage_integral - self.coverage_at_open) / open_days)
-        intent = self.intent_at(model.day, b.intent_decay_per_day * model.opportunity_decay_factor)
-        p_win = b.win_base * self.fit * coverage * model.win_context_factor
+        intent = self.intent_at(
+            model.day, b.intent_decay_per_day * model.mechanisms.opportunity_decay_factor
+        )
+        p_win = b.win_base * self.fit * coverage * model.mechanisms.win_context_factor
         if self.mismatch:
             p_win *= 1.0 - b.mismatch_win_penalty
         p_no_decision = b.no_decision_base * (1.0 - intent)
@@ -463,29 +470,3 @@ class SalesRep(mesa.Agent):
             self.trust += b.trust_learning_rate * (signal - self.trust)
         self.period_mql_outcomes = 0
         self.period_mql_sqls = 0
-
-
-class Liaison(mesa.Agent):
-    """Spans marketing and sales (the ``liaison`` tactic), with limited hours a day.
-
-    Routes each handed lead to the rep with the most spare follow-up capacity, escalates
-    leads waiting past the follow-up SLA to a rep with room (reps work escalated leads
-    first), recycles rejected and disqualified leads to nurture instead of dropping them,
-    and carries outcomes back to marketing so its scoring improves.
-    """
-
-    def __init__(self, model: FunnelModel, hours: float) -> None:
-        super().__init__(model)
-        self.hours_per_day = hours
-        self.hours_left = hours
-
-    def spend(self, hours: float) -> bool:
-        """Spend ``hours`` if the day still has them."""
-        if self.hours_left + 1e-9 >= hours:
-            self.hours_left -= hours
-            return True
-        return False
-
-    def start_day(self) -> None:
-        """A new day's hours."""
-        self.hours_left = self.hours_per_day

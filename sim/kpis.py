@@ -227,12 +227,25 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi("leads_recycled", "count", "turned-down leads recycled to nurture"),
         Kpi("mql_rehandoffs", "count", "recycled leads handed to sales again"),
-        Kpi("sla_escalations", "count", "leads escalated past the follow-up SLA"),
-        Kpi("validation_blocked", "count", "leads the validation gate blocked"),
-        Kpi("validation_skipped", "count", "leads handed over unchecked (no validator time)"),
         Kpi("leads_dropped", "count", "leads dropped from nurture"),
     )
 }
+
+
+def _tactic_counters() -> dict[str, Kpi]:
+    """The counters each built-in tactic declares (``Tactic.counters``), as count KPIs."""
+    from sim.tactics import REGISTRY, tactic_names
+
+    return {
+        counter: Kpi(counter, "count", f"{meaning} (tactic {name})")
+        for name in tactic_names()
+        for counter, meaning in REGISTRY[name].counters.items()
+    }
+
+
+#: The tactics' counters: in every run's summary, 0 when their tactic is off.
+TACTIC_COUNTERS: tuple[str, ...] = tuple(_tactic_counters())
+KPIS.update(_tactic_counters())
 
 #: The headline KPIs, in the order of the ranked table's columns.
 HEADLINE = ("revenue_per_year", "win_rate", "retention_12m", "mql_to_sql_rate")

@@ -8,11 +8,13 @@ leads; every counter is O(1) at the moment its event happens.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.funnel import Stage
+from sim.kpis import TACTIC_COUNTERS
 
 if TYPE_CHECKING:
     from sim.agents import Lead
@@ -67,15 +69,16 @@ class Kpis:
                 "rep_follow_up_hours",
                 "rep_prospecting_hours",
                 "prospecting_wasted_hours",
-                "validation_blocked",
                 "leads_recycled",
-                "sla_escalations",
                 "leads_dropped",
                 "mql_rehandoffs",
-                "validation_skipped",
             ),
             0.0,
         )
+        # Counters the tactics declare: every built-in one (0 when its tactic is off, so
+        # every summary has the same KPIs), and those an outside tactic registers.
+        self.registered: list[str] = []
+        self.register(TACTIC_COUNTERS)
         self.followed_by_delay = np.zeros(len(DELAY_EDGES), dtype=np.int64)
         self.sql_by_delay = np.zeros(len(DELAY_EDGES), dtype=np.int64)
         self.lead_to_win_days: list[int] = []
@@ -106,6 +109,13 @@ class Kpis:
         """Start a new review period."""
         self.period_followups = 0
         self.period_ignored = 0
+
+    def register(self, counters: Iterable[str]) -> None:
+        """Add a tactic's counters (``Tactic.counters``): window counts in the summary."""
+        for name in counters:
+            if name not in self.registered:
+                self.registered.append(name)
+                self.c.setdefault(name, 0.0)
 
     def add(self, key: str, amount: float = 1.0) -> None:
         """Add to a window counter if the window is open."""
@@ -274,10 +284,8 @@ class Kpis:
             "rep_prospecting_waste_share": _ratio(c["prospecting_wasted_hours"], c["rep_hours"]),
             "leads_recycled": int(c["leads_recycled"]),
             "mql_rehandoffs": int(c["mql_rehandoffs"]),
-            "sla_escalations": int(c["sla_escalations"]),
-            "validation_blocked": int(c["validation_blocked"]),
-            "validation_skipped": int(c["validation_skipped"]),
             "leads_dropped": int(c["leads_dropped"]),
             **self.headline(),
+            **{name: int(c[name]) for name in self.registered},
         }
         return out

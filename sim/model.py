@@ -33,6 +33,7 @@ import gc
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -57,11 +58,28 @@ from sim.params import (
     build_config,
 )
 from sim.policies import FollowUpPolicy, RoutingPolicy, ThresholdPolicy, make_policy
-from sim.rng import streams
+from sim.rng import KeyedNormals, streams
+from sim.rng import stream as named_stream
 from sim.tactics import Tactic, make_tactic
 
 JOURNEY_COLUMNS = COLUMNS  # the journey log's columns (sim.journeys)
 NURTURE_START_SLOTS = 1024  # the nurture pool's first allocation (it grows on demand)
+
+
+@dataclass
+class Mechanisms:
+    """The model-wide mechanism settings a tactic may change, in one place, with their meaning.
+
+    A tactic changes them once, in its ``setup``; agents read them where the mechanism acts.
+    (The multipliers among them are to be replaced by mechanisms: see the ODD, 7.14-7.17.)
+    """
+
+    #: chance that a marketing-sourced deal is sold unlike what marketing promised
+    mismatch_probability: float
+    #: factor on the intent decay of open opportunities (marketing's air cover lowers it)
+    opportunity_decay_factor: float = 1.0
+    #: factor on the win chance for how well reps can tailor the pitch
+    win_context_factor: float = 1.0
 
 
 class FunnelModel(mesa.Model):
@@ -122,21 +140,21 @@ class FunnelModel(mesa.Model):
         self.ledger = StageLedger()
         self.kpis = Kpis(self)
         self.journeys = JourneyLog(journeys_path) if cfg.record_journeys else None
-        self._inbound_count = 0
+        self._inbound_count = 0  # inbound leads so far: the next one's place in the market
+        self._prospect_count = 0  # rep-found leads so far
+        self._keyed: dict[tuple[str, str], KeyedNormals] = {}
         self.day = 0
         self._agenda: dict[int, list[Callable[[], None]]] = {}  # day -> actions (schedule_after)
 
-        # Mechanism settings that tactics may change in their setup().
-        self.mismatch_probability = b.mismatch_prob
-        self.opportunity_decay_factor = 1.0  # intent decay of open deals (air cover lowers it)
-        self.win_context_factor = 1.0  # how well reps can tailor the pitch
+        # The mechanism settings a tactic may change in its setup() (declared in Mechanisms).
+        self.mechanisms = Mechanisms(mismatch_probability=b.mismatch_prob)
 
         # The funnel definition: who judges leads by which score.
         combined = cfg.scenario.funnel is Funnel.combined
         if combined:
             shared = LeadDefinition(b.shared_fit_weight, b.shared_score_noise)
             marketing_def, rep_view, rep_accept = shared, shared, shared
-            self.mismatch_probability *= 1.0 - b.combined_mismatch_reduction
+            self.mechanisms.mismatch_probability *= 1.0 - b.combined_mismatch_reduction
         else:
             marketing_def = LeadDefinition(b.marketing_fit_weight, b.marketing_score_noise)
             rep_view = LeadDefinition(1.0, b.rep_view_noise)
@@ -146,21 +164,20 @@ class FunnelModel(mesa.Model):
         self.reps = SalesRep.create_agents(
             self, self.org.n_reps, list(range(self.org.n_reps)), rep_view, rep_accept
         )
-        self._marketer_list: list[Marketer] = list(self.marketers)
+        self.marketer_order: tuple[Marketer, ...] = tuple(self.marketers)
         # The pool starts small and doubles when full: the capacity is a limit, often set
         # far above what is used ("unlimited"), so allocating it up front could take
         # gigabytes for a pool that never holds more than a few thousand leads.
         self.nurture_pool = NurturePool(
-            self._marketer_list,
+            self.marketer_order,
             min(self.org.n_marketers * self.org.nurture_capacity_per_marketer, NURTURE_START_SLOTS),
         )
-        self._rep_list: list[SalesRep] = list(self.reps)
+        self.rep_order: tuple[SalesRep, ...] = tuple(self.reps)
 
+        # Each tactic's own run-time copy (its state never leaks to another model).
         self.tactics: list[Tactic] = [
-            make_tactic(name, spec) for name, spec in cfg.scenario.tactics.items()
+            make_tactic(name, spec).attach(self) for name, spec in cfg.scenario.tactics.items()
         ]
-        for tactic in self.tactics:
-            tactic.setup(self)
         # Only tactics that override a hook are called for it (no-op calls off the hot path).
         self._hooks = {
             hook: [t for t in self.tactics if getattr(type(t), hook) is not getattr(Tactic, hook)]
@@ -196,16 +213,16 @@ class FunnelModel(mesa.Model):
         self.nurture_pool.touch_due(self, day)
         for tactic in self._hooks["on_day"]:
             tactic.on_day(self)
-        for rep in self._rep_list:
+        for rep in self.rep_order:
             rep.work()
         self.prospect()
 
     def end_of_day(self) -> None:
         """After the day's scheduled events: reviews at a period's end, then data collection."""
         if self.day % self.behaviour.review_period_days == 0:
-            for marketer in self._marketer_list:
+            for marketer in self.marketer_order:
                 marketer.review()
-            for rep in self._rep_list:
+            for rep in self.rep_order:
                 rep.review()
             for tactic in self._hooks["on_period_end"]:
                 tactic.on_period_end(self)
@@ -213,6 +230,29 @@ class FunnelModel(mesa.Model):
         self.datacollector.collect(self)
         if self.day >= self.config.days:
             self.running = False  # for drivers that loop on it (mesa.batch_run); run() does not
+
+    # --- randomness for extensions -----------------------------------------------------------
+    def stream(self, name: str) -> np.random.Generator:
+        """This run's random stream ``name`` (a tactic names its own; created on first use).
+
+        Streams are independent by name (``sim.rng``): a new one changes no other's draws.
+        """
+        if name not in self.rngs:
+            self.rngs[name] = named_stream(self.config.seed, name)
+        return self.rngs[name]
+
+    def keyed_normal(self, name: str, lead: Lead) -> float:
+        """A standard normal draw of stream ``name`` for ``lead``, keyed by the lead.
+
+        The key is its place in the market (the n-th inbound lead, the n-th lead reps found):
+        the same lead gets the same draw in every scenario, whoever else drew before
+        (``sim.rng.KeyedNormals``).
+        """
+        key = (name, lead.source)
+        draws = self._keyed.get(key)
+        if draws is None:
+            draws = self._keyed[key] = KeyedNormals(self.config.seed, f"{name}/{lead.source}")
+        return draws[lead.market_index]
 
     def schedule_after(self, days: int, action: Callable[[], None]) -> None:
         """Run ``action`` in ``days`` business days, among that day's scheduled events.
@@ -265,7 +305,7 @@ class FunnelModel(mesa.Model):
         u = np.empty((n, 5))
         u[:, :4] = market.random((n, 4))
         u[:, 4] = self.rngs["churn"].random(n)
-        marketers = self._marketer_list
+        marketers = self.marketer_order
         n_m = len(marketers)
         rows = zip(
             fit.tolist(),
@@ -277,7 +317,7 @@ class FunnelModel(mesa.Model):
             strict=True,
         )
         for f, i_, v, t, z_row, u_row in rows:
-            lead = Lead(self, MARKETING, f, i_, v, t, z_row, u_row)
+            lead = Lead(self, MARKETING, f, i_, v, t, z_row, u_row, self._inbound_count)
             self.ledger.enter(Stage.LEAD)
             self.kpis.on_created(lead, inbound=True)
             marketer = marketers[self._inbound_count % n_m]
@@ -296,7 +336,7 @@ class FunnelModel(mesa.Model):
         How many leads a rep finds is Poisson in its hours (``sales`` stream); the leads'
         attributes come from the ``prospects`` stream, one array per attribute for the day.
         """
-        reps = [rep for rep in self._rep_list if rep.prospect_hours > 0]
+        reps = [rep for rep in self.rep_order if rep.prospect_hours > 0]
         if not reps:
             return
         rate = self.behaviour.prospect_leads_per_hour
@@ -327,7 +367,8 @@ class FunnelModel(mesa.Model):
         self, rep: SalesRep, fit: float, intent: float, value: float, z: list, u: list
     ) -> Lead:
         """A lead ``rep`` found by prospecting, with attributes from ``_prospect_draws``."""
-        lead = Lead(self, REP, fit, intent, value, rep.index, z, u)
+        lead = Lead(self, REP, fit, intent, value, rep.index, z, u, self._prospect_count)
+        self._prospect_count += 1
         lead.ready_day = self.day
         self.ledger.enter(Stage.LEAD)
         self.kpis.on_created(lead, inbound=False)
@@ -380,7 +421,7 @@ class FunnelModel(mesa.Model):
             if rep is not None:
                 break
         if rep is None:
-            rep = self._rep_list[lead.territory % len(self._rep_list)]
+            rep = self.rep_order[lead.territory % len(self.rep_order)]
         rep.assign(lead)
 
     def ignore(self, lead: Lead) -> None:
@@ -431,7 +472,7 @@ class FunnelModel(mesa.Model):
         rep.opportunities.add(lead)
         lead.coverage_at_open = rep.coverage_integral
         if lead.source == MARKETING:
-            lead.mismatch = lead.u_mismatch < self.mismatch_probability
+            lead.mismatch = lead.u_mismatch < self.mechanisms.mismatch_probability
             rep.period_mql_outcomes += 1
             rep.period_mql_sqls += 1
         self.kpis.on_sql(lead)
@@ -519,17 +560,17 @@ class FunnelModel(mesa.Model):
     @property
     def handoff_threshold(self) -> float:
         """Marketers' mean hand-off threshold."""
-        return _mean([m.threshold for m in self._marketer_list])
+        return _mean([m.threshold for m in self.marketer_order])
 
     @property
     def rep_trust(self) -> float:
         """Reps' mean trust in marketing's leads."""
-        return _mean([r.trust for r in self._rep_list])
+        return _mean([r.trust for r in self.rep_order])
 
     @property
     def marketing_score_noise(self) -> float:
         """Marketers' mean score noise (falls as outcome feedback teaches scoring)."""
-        return _mean([m.definition.noise for m in self._marketer_list])
+        return _mean([m.definition.noise for m in self.marketer_order])
 
     def _reporters(self) -> dict[str, Any]:
         reporters: dict[str, Any] = {"day": "day"}

@@ -92,7 +92,7 @@ class ThresholdPolicy:
             case Goal.revenue:
                 # Sales' outcomes are visible to marketing under shared goals: raise the bar
                 # while sales leaves MQLs unworked or too few of them qualify, else lower it.
-                reps = marketer.model._rep_list
+                reps = marketer.model.rep_order
                 worked = sum(r.period_mql_outcomes for r in reps)
                 sqls = sum(r.period_mql_sqls for r in reps)
                 kpis = marketer.model.kpis
@@ -127,7 +127,7 @@ class RoutingPolicy:
 
         None leaves the lead to the default territory routing.
         """
-        return max(model._rep_list, key=_room)
+        return max(model.rep_order, key=_room)
 
 
 def _room(rep: SalesRep) -> int:

@@ -16,6 +16,7 @@ Nothing in the package uses the ``random`` module or numpy's global state.
 from __future__ import annotations
 
 import zlib
+from statistics import NormalDist
 
 import numpy as np
 
@@ -42,3 +43,37 @@ def stream(seed: int, name: str) -> np.random.Generator:
 def streams(seed: int) -> dict[str, np.random.Generator]:
     """Return every named stream of run ``seed``."""
     return {name: stream(seed, name) for name in STREAM_NAMES}
+
+
+class KeyedNormals:
+    """Standard normal draws keyed by an index (a lead's place in the market), not by order.
+
+    ``draws[k]`` depends only on the seed, the stream's name and ``k``: it comes from numpy's
+    counter-based generator (``Philox``) at counter ``k``, so a tactic that draws for the
+    leads it happens to meet gets the same number for the same lead in every scenario,
+    however many other leads it met first, and its draws touch no other stream. Counters are
+    drawn in blocks of ``BLOCK`` (one generator call per block, the last few blocks kept), as
+    the leads a tactic meets on a day were mostly created around the same time.
+    """
+
+    BLOCK = 256
+    KEPT = 64  # blocks kept (each 2 KiB)
+
+    def __init__(self, seed: int, name: str) -> None:
+        self._key = [seed, zlib.crc32(name.encode("utf-8"))]
+        self._blocks: dict[int, list[float]] = {}
+
+    def __getitem__(self, index: int) -> float:
+        block, offset = divmod(index, self.BLOCK)
+        values = self._blocks.get(block)
+        if values is None:
+            if len(self._blocks) >= self.KEPT:
+                del self._blocks[next(iter(self._blocks))]  # the oldest
+            gen = np.random.Philox(key=self._key, counter=[block * self.BLOCK, 0, 0, 0])
+            raw = gen.random_raw(4 * self.BLOCK)[::4]  # one output per counter value
+            uniform = ((raw >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+            values = self._blocks[block] = [_NORMAL.inv_cdf(u) for u in uniform.tolist()]
+        return values[offset]
+
+
+_NORMAL = NormalDist()

@@ -10,16 +10,19 @@ from pathlib import Path
 
 import pytest
 
+import sim
+from sim.tactics import tactic_names
+
 ROOT = Path(__file__).resolve().parent.parent
 SHORT = {"days": 150, "warmup_days": 30}
-ALL_TACTICS = ["liaison", "shared_goals", "lead_validation", "data_sharing"]
+
+# From the registry and conf/, so a new tactic is tested without editing this file.
+ALL_TACTICS = list(sim.load_config(["scenario=full_alignment"]).scenario.tactics)
+assert set(ALL_TACTICS) == set(tactic_names()), "full_alignment must switch on every tactic"
 SCENARIOS = {
     "baseline": {},
     "combined_funnel": {"funnel": "combined"},
-    "liaison": {"tactics": ["liaison"]},
-    "shared_goals": {"tactics": ["shared_goals"]},
-    "lead_validation": {"tactics": ["lead_validation"]},
-    "data_sharing": {"tactics": ["data_sharing"]},
+    **{name: {"tactics": [name]} for name in tactic_names()},
     "full_alignment": {"funnel": "combined", "tactics": ALL_TACTICS},
 }
 

@@ -40,7 +40,7 @@ def test_speed_to_lead_decay_is_steep():
 
 
 def test_slow_follow_up_lowers_the_chance_to_reach(model):
-    rep = model._rep_list[0]
+    rep = model.rep_order[0]
     results = {}
     for delay in (0, 1, 5):
         reached = 0
@@ -67,7 +67,7 @@ def test_mismatch_raises_churn(model):
 
 
 def test_volume_goal_lowers_the_threshold_below_quota(model):
-    marketer = model._marketer_list[0]
+    marketer = model.marketer_order[0]
     marketer.goal = Goal.mql_volume
     marketer.period_leads, marketer.period_mqls = 100, 0
     assert ThresholdPolicy().update(marketer) < marketer.threshold
@@ -76,14 +76,14 @@ def test_volume_goal_lowers_the_threshold_below_quota(model):
 
 
 def test_revenue_goal_raises_the_threshold_when_sales_ignores_mqls(model):
-    marketer = model._marketer_list[0]
+    marketer = model.marketer_order[0]
     marketer.goal = Goal.revenue
     model.kpis.period_followups, model.kpis.period_ignored = 10, 90
     assert ThresholdPolicy().update(marketer) > marketer.threshold
 
 
 def test_follow_up_policy_takes_escalated_first_then_best_above_the_bar(model):
-    rep = model._rep_list[0]
+    rep = model.rep_order[0]
     rep.trust, rep.credit_weight = 1.0, 1.0
     leads = [make_lead(model) for _ in range(4)]
     for lead, view in zip(leads, (0.9, 0.5, 0.01, 0.7), strict=True):

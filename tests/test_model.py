@@ -5,9 +5,10 @@ import pytest
 
 import sim
 from sim import FunnelModel
-from sim.agents import Customer, Lead, Liaison, Marketer, SalesRep
+from sim.agents import Customer, Lead, Marketer, SalesRep
 from sim.funnel import OPEN_STAGES, Stage
 from sim.io import to_json
+from sim.tactics.liaison import Liaison
 from tests.conftest import SCENARIOS, SHORT
 
 

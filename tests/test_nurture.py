@@ -33,7 +33,7 @@ def enrol(model, marketer, fit, intent, z_score=0.0):
 def test_a_batch_touch_equals_the_scalar_touch_and_score():
     model = quiet_model()
     b = model.behaviour
-    marketer = model._marketer_list[0]
+    marketer = model.marketer_order[0]
     marketer.threshold = 2.0  # nobody is ready: every lead stays and is touched
     leads = [enrol(model, marketer, 0.1 * i, 0.05 * i, z_score=0.3 - 0.1 * i) for i in range(8)]
     # the scalar reference: Lead.touch on twins, on the same days
@@ -59,7 +59,7 @@ def test_a_batch_touch_equals_the_scalar_touch_and_score():
 
 def test_ready_leads_are_handed_over_and_timed_out_ones_dropped():
     model = quiet_model()
-    marketer = model._marketer_list[0]
+    marketer = model.marketer_order[0]
     marketer.threshold = 0.5
     d = marketer.definition
     ready = enrol(model, marketer, fit=1.0, intent=1.0)
@@ -76,7 +76,7 @@ def test_ready_leads_are_handed_over_and_timed_out_ones_dropped():
 
 def test_a_released_slot_is_not_reused_before_its_pending_touch():
     model = quiet_model()
-    marketer = model._marketer_list[0]
+    marketer = model.marketer_order[0]
     marketer.threshold = 2.0
     pool = model.nurture_pool
     first = enrol(model, marketer, 0.5, 0.5)
@@ -94,8 +94,8 @@ def test_a_released_slot_is_not_reused_before_its_pending_touch():
 
 def test_the_pool_grows_past_its_first_size():
     model = quiet_model(nurture_capacity_per_marketer=100)
-    marketer = model._marketer_list[0]
-    model.nurture_pool = NurturePool(model._marketer_list, slots=1)  # the smallest start
+    marketer = model.marketer_order[0]
+    model.nurture_pool = NurturePool(model.marketer_order, slots=1)  # the smallest start
     marketer.threshold = 2.0
     leads = [enrol(model, marketer, 0.5, 0.01 * i) for i in range(40)]
     assert len(model.nurture_pool) == 40
@@ -130,7 +130,7 @@ def test_every_pooled_lead_is_an_open_lead_of_its_marketer(tactics):
         model.step()
         pool = model.nurture_pool
         pooled = [(slot, lead) for slot, lead in enumerate(pool.leads) if lead is not None]
-        assert len(pooled) == len(pool) == sum(m.nurturing for m in model._marketer_list)
+        assert len(pooled) == len(pool) == sum(m.nurturing for m in model.marketer_order)
         for slot, lead in pooled:
             assert lead.stage is Stage.LEAD and lead.nurture_slot == slot
             assert pool.owner[slot] == lead.marketer.pool_index
@@ -149,7 +149,7 @@ def test_every_pooled_lead_is_an_open_lead_of_its_marketer(tactics):
 def test_a_nurtured_lead_handed_over_directly_leaves_the_pool():
     """Moving a lead out of LEAD (as the validation gate's hand_off does) releases its slot."""
     model = quiet_model()
-    marketer = model._marketer_list[0]
+    marketer = model.marketer_order[0]
     marketer.threshold = 2.0
     lead = enrol(model, marketer, 0.5, 0.5)
     slot = lead.nurture_slot
@@ -163,7 +163,7 @@ def test_a_nurtured_lead_handed_over_directly_leaves_the_pool():
 
 def test_changes_to_a_released_lead_are_its_own():
     model = quiet_model()
-    marketer = model._marketer_list[0]
+    marketer = model.marketer_order[0]
     lead = enrol(model, marketer, 0.5, 0.5)
     model.close(lead, Stage.DROPPED)
     lead.value = 123.0  # after leaving nurture the lead's attributes are authoritative

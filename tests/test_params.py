@@ -12,7 +12,7 @@ from sim.params import (
     build_config,
     leaf_names,
 )
-from sim.tactics import make_tactic, tactic_class
+from sim.tactics import make_tactic, tactic_class, tactic_names
 from tests.conftest import ROOT
 
 
@@ -78,9 +78,7 @@ def test_flat_names_are_unique_across_sections():
 
 
 def test_every_parameter_declares_its_meaning():
-    tactics = [
-        tactic_class(n) for n in ("liaison", "shared_goals", "lead_validation", "data_sharing")
-    ]
+    tactics = [tactic_class(n) for n in tactic_names()]
     for cls in (OrgParams, BehaviourParams, *tactics):
         for f in dataclasses.fields(cls):
             if f.name != "name":
@@ -92,8 +90,9 @@ def test_default_org_yaml_matches_the_schema_defaults():
     assert {"name": "default", **data} == dataclasses.asdict(OrgParams())  # named by its file
 
 
-@pytest.mark.parametrize("name", ["liaison", "shared_goals", "lead_validation", "data_sharing"])
+@pytest.mark.parametrize("name", tactic_names())
 def test_tactic_yaml_matches_the_tactic_defaults(name):
     data = yaml.safe_load((ROOT / f"conf/tactic/{name}.yaml").read_text())
-    assert data == dataclasses.asdict(tactic_class(name)())
+    defaults = dataclasses.asdict(tactic_class(name)())
+    assert data == {**defaults, "switched_off": list(defaults["switched_off"])}
     assert make_tactic(name, data) == tactic_class(name)()

@@ -16,19 +16,47 @@ each hook at a fixed point of the day:
   (feedback to marketing's scoring);
 - ``on_period_end(model)``: at each review.
 
+**The contract** (after Starsim's ``Module``/``Intervention``): a ``Tactic`` instance is its
+*parameters*, fixed once built (setting one afterwards raises); the config keeps only
+parameters. Each model calls ``attach(model)``, which returns a fresh copy for that model and
+calls its ``setup``: all run-time state (queues, agents, counters of its own) lives on that
+copy, so two models built from one config never share anything. A tactic declares, as class
+attributes:
+
+- ``mechanisms``: its mechanisms by name, each with what it does; ``switched_off`` (a
+  parameter) names the ones switched off, for the effect decomposition, and a hook checks
+  ``self.on(name)``;
+- ``levers``: the parameters a scenario sets as decisions (the number of liaisons); every other
+  parameter is an *uncertainty*, to be drawn from its plausible range;
+- ``counters``: the events it counts (``model.kpis.add(name)``), with their meaning; they are
+  KPIs of every run's summary (0 when the tactic is off), declared here, not in the core;
+- ``costs``, ``ramp_up_days``, ``adoption``: slots for its costs, the days it takes to reach
+  full strength and the day it is adopted, filled in by the portfolio work (``None``: not
+  modelled yet).
+
+Its randomness comes from its own named streams (``model.stream(name)``) or from draws keyed
+by a lead's place in the market (``model.keyed_normal(name, lead)``): switching it on, or
+adding a tactic, never changes another stream's draws. It reads the model only through its
+public surface (``model.rep_order``, ``model.marketer_order``, ``model.mechanisms``, ...).
+
 Leads being nurtured keep their ``intent``, ``intent_day`` and ``value`` in
 ``model.nurture_pool`` until they leave nurture: a hook that reads them from such leads calls
 ``model.nurture_pool.sync()`` first, and one that changes them waits until the lead has left
 nurture (a change made meanwhile is overwritten). Actions for a later day go through
 ``model.schedule_after(days, action)``.
 
-Adding a tactic: write a module with a ``Tactic`` subclass, add it to ``REGISTRY`` (or name
-it with ``_target_`` in its YAML), and add ``conf/tactic/<name>.yaml``.
+Adding a tactic: write a module in this package with a ``Tactic`` subclass (it is found and
+registered by its ``name``; a class elsewhere is named with ``_target_`` in its YAML), and add
+``conf/tactic/<name>.yaml``, ``conf/scenario/<name>.yaml``, its ODD section and its test.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
+import importlib
+import pkgutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -37,6 +65,7 @@ from sim.params import (
     _check_fields,
     check_arguments,
     import_target,
+    param,
     reject_unknown,
 )
 
@@ -51,9 +80,56 @@ class Tactic:
     """Base class: every hook is a no-op. Subclasses are dataclasses of their parameters."""
 
     name: ClassVar[str] = "tactic"
+    #: mechanism name -> what it does (the switches of ``switched_off``)
+    mechanisms: ClassVar[dict[str, str]] = {}
+    #: parameters a scenario sets as decisions; the others are uncertainties
+    levers: ClassVar[frozenset[str]] = frozenset()
+    #: counter name -> what it counts (KPIs of every run's summary)
+    counters: ClassVar[dict[str, str]] = {}
+    #: slots filled by the portfolio work; None: not modelled yet
+    costs: ClassVar[dict[str, float] | None] = None
+    ramp_up_days: ClassVar[int | None] = None
+    adoption: ClassVar[int | None] = None
+
+    switched_off: tuple[str, ...] = param(
+        (),
+        doc="mechanisms switched off (names from the tactic's mechanisms; for the decomposition)",
+    )
 
     def __post_init__(self) -> None:
-        _check_fields(self, f"scenario.tactics.{self.name}.")
+        key = f"scenario.tactics.{self.name}."
+        _check_fields(self, key)
+        off = self.switched_off
+        if isinstance(off, str) or not isinstance(off, list | tuple):
+            raise ConfigError(f"{key}switched_off = {off!r}: must be a list of mechanism names")
+        unknown = sorted(set(off) - set(self.mechanisms))
+        if unknown:
+            raise ConfigError(
+                f"{key}switched_off = {list(off)!r}: {unknown[0]!r} is not a mechanism of this "
+                f"tactic; its mechanisms are {', '.join(self.mechanisms) or '(none)'}"
+            )
+        object.__setattr__(self, "switched_off", tuple(off))
+        object.__setattr__(self, "_fixed", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get("_fixed") and name in _parameters(type(self)):
+            raise AttributeError(
+                f"{self.name}.{name}: a tactic's parameters are fixed once built; build a new "
+                "one (dataclasses.replace) instead"
+            )
+        object.__setattr__(self, name, value)
+
+    def attach(self, model: FunnelModel) -> Tactic:
+        """This tactic's run-time object for ``model``: a fresh copy, set up for it."""
+        run = copy.copy(self)
+        run.__dict__ = {f: self.__dict__[f] for f in (*_parameters(type(self)), "_fixed")}
+        model.kpis.register(self.counters)
+        run.setup(model)
+        return run
+
+    def on(self, mechanism: str) -> bool:
+        """Whether ``mechanism`` is switched on."""
+        return mechanism not in self.switched_off
 
     def setup(self, model: FunnelModel) -> None:
         """Change agents' information, incentives or capacities once teams exist."""
@@ -83,16 +159,34 @@ class Tactic:
         """React to the end of a review period."""
 
 
-def _registry() -> dict[str, type[Tactic]]:
-    from sim.tactics.data_sharing import DataSharing
-    from sim.tactics.lead_validation import LeadValidation
-    from sim.tactics.liaison import LiaisonTactic
-    from sim.tactics.shared_goals import SharedGoals
+@functools.cache
+def _parameters(cls: type[Tactic]) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
 
-    return {cls.name: cls for cls in (LiaisonTactic, SharedGoals, LeadValidation, DataSharing)}
+
+def _registry() -> dict[str, type[Tactic]]:
+    """Every tactic in this package, by name: a new module is found without being listed."""
+    found: dict[str, type[Tactic]] = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for obj in vars(module).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, Tactic)
+                and obj.__module__ == module.__name__
+            ):
+                found[obj.name] = obj
+    return dict(sorted(found.items()))
 
 
 REGISTRY: dict[str, type[Tactic]] = {}
+
+
+def tactic_names() -> list[str]:
+    """The names of the built-in tactics, sorted."""
+    if not REGISTRY:
+        REGISTRY.update(_registry())
+    return list(REGISTRY)
 
 
 def tactic_class(name: str, target: str | None = None) -> type[Tactic]:
@@ -111,7 +205,10 @@ def tactic_class(name: str, target: str | None = None) -> type[Tactic]:
 
 
 def make_tactic(name: str, spec: Any) -> Tactic:
-    """Instantiate tactic ``name`` from its parameter mapping (or return a ready instance)."""
+    """Tactic ``name``'s parameters from their mapping (or a ready instance, as it is).
+
+    An instance is never run itself: a model runs ``attach(model)``, its own copy.
+    """
     if isinstance(spec, Tactic):
         return spec
     if spec is None:

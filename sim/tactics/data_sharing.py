@@ -25,6 +25,13 @@ class DataSharing(Tactic):
     """One shared CRM (see the module docstring)."""
 
     name: ClassVar[str] = "data_sharing"
+    mechanisms: ClassVar[dict[str, str]] = {
+        "rep_view": "reps see marketing's engagement history in their first view of a lead",
+        "admin_time": "nobody re-keys data: rep hours freed",
+        "mismatch": "fewer deals sold unlike what marketing promised",
+        "win_context": "a pitch tailored to what the buyer engaged with",
+        "feedback": "marketing sees every outcome, and its scoring learns",
+    }
     rep_view_intent_weight: float = param(
         0.4, lo=0.0, hi=1.0, doc="weight reps give engagement history in their view"
     )
@@ -48,14 +55,17 @@ class DataSharing(Tactic):
 
     def setup(self, model: FunnelModel) -> None:
         """Give reps the engagement history and marketing the outcomes."""
-        for rep in model._rep_list:
-            if not model.rep_sees_marketing_score:
+        for rep in model.rep_order:
+            if self.on("rep_view") and not model.rep_sees_marketing_score:
                 rep.view = LeadDefinition(1.0 - self.rep_view_intent_weight, self.rep_view_noise)
-            rep.admin_share = max(0.0, rep.admin_share - self.admin_share_saved)
-        model.mismatch_probability *= 1.0 - self.mismatch_reduction
-        model.win_context_factor *= 1.0 + self.win_boost
+            if self.on("admin_time"):
+                rep.admin_share = max(0.0, rep.admin_share - self.admin_share_saved)
+        if self.on("mismatch"):
+            model.mechanisms.mismatch_probability *= 1.0 - self.mismatch_reduction
+        if self.on("win_context"):
+            model.mechanisms.win_context_factor *= 1.0 + self.win_boost
 
     def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:
         """Marketing sees the outcome of every lead it sourced."""
-        if lead.source == MARKETING and lead.marketer is not None:
+        if self.on("feedback") and lead.source == MARKETING and lead.marketer is not None:
             lead.marketer.learn(self.feedback_rate)

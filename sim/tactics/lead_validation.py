@@ -29,6 +29,14 @@ class LeadValidation(Tactic):
     """A validation gate before hand-off (see the module docstring)."""
 
     name: ClassVar[str] = "lead_validation"
+    mechanisms: ClassVar[dict[str, str]] = {
+        "gate": "holds each lead marketing hands over for a check of its fit",
+    }
+    levers: ClassVar[frozenset[str]] = frozenset({"capacity_per_day", "fit_min"})
+    counters: ClassVar[dict[str, str]] = {
+        "validation_blocked": "leads the validation gate blocked",
+        "validation_skipped": "leads handed over unchecked (no validator time)",
+    }
     # At most the largest inbound volume (org.inbound_leads_per_day <= 100,000).
     capacity_per_day: int = param(
         40, lo=0, hi=100_000, unit="leads/day", doc="leads checked per day"
@@ -50,6 +58,8 @@ class LeadValidation(Tactic):
 
     def intercept_handoff(self, model: FunnelModel, lead: Lead) -> bool:
         """Every lead marketing hands over waits for its check."""
+        if not self.on("gate"):
+            return False
         self.queue.append(lead)
         return True
 
@@ -72,7 +82,8 @@ class LeadValidation(Tactic):
                 model.hand_off(lead)
                 continue
             checked += 1
-            if lead.fit + self.noise * lead.z_valid >= self.fit_min:
+            z = model.keyed_normal("lead_validation", lead)  # its own draw, keyed by the lead
+            if lead.fit + self.noise * z >= self.fit_min:
                 model.hand_off(lead)
             else:
                 model.kpis.add("validation_blocked")

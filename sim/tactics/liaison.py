@@ -29,6 +29,17 @@ class LiaisonTactic(Tactic):
     """One or more liaisons with limited hours (see the module docstring)."""
 
     name: ClassVar[str] = "liaison"
+    mechanisms: ClassVar[dict[str, str]] = {
+        "routing": "routes each handed lead to the rep with the most room",
+        "escalation": "escalates leads waiting past the follow-up SLA to a rep with a free slot",
+        "recycling": "recycles leads sales turned down back to nurture",
+        "feedback": "carries outcomes back to marketing's scoring",
+        "mismatch": "fewer deals sold unlike what marketing promised",
+    }
+    levers: ClassVar[frozenset[str]] = frozenset({"n_liaisons", "hours_per_day"})
+    counters: ClassVar[dict[str, str]] = {
+        "sla_escalations": "leads escalated past the follow-up SLA",
+    }
     # A liaison spans a team of reps: the largest organisations would have tens, perhaps
     # hundreds. Every liaison is an agent, and routing a lead asks the liaisons in turn.
     n_liaisons: int = param(1, lo=0, hi=1_000, unit="people", doc="number of liaisons")
@@ -65,12 +76,10 @@ class LiaisonTactic(Tactic):
 
     def setup(self, model: FunnelModel) -> None:
         """Create the liaison agents."""
-        from sim.agents import Liaison  # here, not at the top: checking a config needs no Mesa
-
-        self.liaisons = Liaison.create_agents(model, self.n_liaisons, self.hours_per_day)
+        self.liaisons = _liaison_class().create_agents(model, self.n_liaisons, self.hours_per_day)
         self._list = list(self.liaisons)
-        if self._list:  # every part of the effect passes through a liaison: none, no effect
-            model.mismatch_probability *= 1.0 - self.mismatch_reduction
+        if self._list and self.on("mismatch"):  # every part acts through a liaison
+            model.mechanisms.mismatch_probability *= 1.0 - self.mismatch_reduction
 
     def _spend(self, hours: float) -> bool:
         return any(liaison.spend(hours) for liaison in self._list)
@@ -82,7 +91,7 @@ class LiaisonTactic(Tactic):
 
     def route(self, model: FunnelModel, lead: Lead) -> SalesRep | None:
         """Route to the rep with the most room, if there is liaison time for it."""
-        if not self._spend(self.route_hours):
+        if not self.on("routing") or not self._spend(self.route_hours):
             return None
         policy = model.routing_policy
         return check_rep(policy, policy.choose_rep(model, lead), model)
@@ -95,15 +104,17 @@ class LiaisonTactic(Tactic):
         the lead to the rep with the most of them (or leaving it with its own rep if that is
         the one). A liaison balances capacity and overrides triage; it cannot create time.
         """
+        if not self.on("escalation"):
+            return
         day = model.day
-        for rep in model._rep_list:
+        for rep in model.rep_order:
             waiting = [
                 lead
                 for lead in rep.queue
                 if not lead.escalated and day - lead.mql_day >= self.sla_days
             ]
             for lead in waiting:
-                target = max(model._rep_list, key=_spare_slots)
+                target = max(model.rep_order, key=_spare_slots)
                 if target.spare_follow_ups <= 0 or not self._spend(self.escalation_hours):
                     return
                 model.kpis.add("sla_escalations")
@@ -117,7 +128,8 @@ class LiaisonTactic(Tactic):
         """Recycle a turned-down lead to nurture instead of dropping it."""
         marketer = lead.marketer
         if (
-            lead.source != MARKETING
+            not self.on("recycling")
+            or lead.source != MARKETING
             or lead.recycled >= self.max_recycles
             or marketer is None
             or marketer.nurturing >= marketer.capacity  # no room: don't spend the time
@@ -128,9 +140,60 @@ class LiaisonTactic(Tactic):
 
     def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:
         """Carry the outcome of a marketing lead back to its marketer's scoring."""
-        if self._list and lead.source == MARKETING and lead.marketer is not None:
+        if self._list and self.on("feedback") and lead.source == MARKETING and lead.marketer:
             lead.marketer.learn(self.feedback_rate)
 
 
 def _spare_slots(rep: SalesRep) -> int:
     return rep.spare_follow_ups
+
+
+def _liaison_class() -> type:
+    """The ``Liaison`` agent class, defined on first use.
+
+    It is a Mesa agent, and this module is imported whenever a config is checked (the sweep
+    launcher, which never runs a model, checks every job): defining the class lazily keeps
+    Mesa out of that process. Once defined it is an ordinary attribute of this module
+    (``sim.tactics.liaison.Liaison``), so it pickles and compares like any class.
+    """
+    cls = globals().get("Liaison")
+    if cls is not None:
+        return cls
+    import mesa
+
+    class Liaison(mesa.Agent):
+        """Spans marketing and sales (the ``liaison`` tactic), with limited hours a day.
+
+        Routes each handed lead to the rep with the most spare follow-up capacity, escalates
+        leads waiting past the follow-up SLA to a rep with room (reps work escalated leads
+        first), recycles rejected and disqualified leads to nurture instead of dropping them,
+        and carries outcomes back to marketing so its scoring improves.
+        """
+
+        def __init__(self, model: FunnelModel, hours: float) -> None:
+            super().__init__(model)
+            self.hours_per_day = hours
+            self.hours_left = hours
+
+        def spend(self, hours: float) -> bool:
+            """Spend ``hours`` if the day still has them."""
+            if self.hours_left + 1e-9 >= hours:
+                self.hours_left -= hours
+                return True
+            return False
+
+        def start_day(self) -> None:
+            """A new day's hours."""
+            self.hours_left = self.hours_per_day
+
+    Liaison.__qualname__ = "Liaison"
+    Liaison.__module__ = __name__
+    globals()["Liaison"] = Liaison
+    return Liaison
+
+
+def __getattr__(name: str) -> type:
+    """``from sim.tactics.liaison import Liaison`` (PEP 562): defines it on first use."""
+    if name == "Liaison":
+        return _liaison_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,6 +25,12 @@ class SharedGoals(Tactic):
     """Shared revenue goals for both teams (see the module docstring)."""
 
     name: ClassVar[str] = "shared_goals"
+    mechanisms: ClassVar[dict[str, str]] = {
+        "marketing_goal": "marketing measured on revenue: its bar follows what sales can work",
+        "rep_credit": "reps credited for marketing's deals stop discounting its leads",
+        "prospect_reserve": "credited reps keep less time back for their own prospecting",
+        "air_cover": "marketing keeps nurturing accounts with open opportunities",
+    }
     prospect_reserve_cut: float = param(
         0.5, lo=0.0, hi=1.0, doc="share of their prospecting reserve reps give up when credited"
     )
@@ -41,11 +47,15 @@ class SharedGoals(Tactic):
 
     def setup(self, model: FunnelModel) -> None:
         """Change what each team is measured on and credited for."""
-        for marketer in model._marketer_list:
-            marketer.goal = Goal.revenue
-            marketer.target_ignored_share = self.target_ignored_share
-            marketer.min_mql_sql_rate = self.min_mql_sql_rate
-        for rep in model._rep_list:
-            rep.credit_weight = 1.0
-            rep.reserve_share *= 1.0 - self.prospect_reserve_cut
-        model.opportunity_decay_factor *= 1.0 - self.air_cover
+        if self.on("marketing_goal"):
+            for marketer in model.marketer_order:
+                marketer.goal = Goal.revenue
+                marketer.target_ignored_share = self.target_ignored_share
+                marketer.min_mql_sql_rate = self.min_mql_sql_rate
+        for rep in model.rep_order:
+            if self.on("rep_credit"):
+                rep.credit_weight = 1.0
+            if self.on("prospect_reserve"):
+                rep.reserve_share *= 1.0 - self.prospect_reserve_cut
+        if self.on("air_cover"):
+            model.mechanisms.opportunity_decay_factor *= 1.0 - self.air_cover
