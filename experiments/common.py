@@ -72,6 +72,8 @@ def parse(
 ) -> tuple[dict[str, Any], list[str]] | int:
     """The experiments' common command line: ``--help``, own options, sim overrides.
 
+    ``--config-dir DIR`` adds ``DIR`` to the config search path, as in ``python -m sim``.
+
     Returns (options, overrides), or the exit status to return at once (0 after printing
     the help, 2 after printing a one-line error). Seeds must be >= 0 and ``n_jobs`` -1 or
     positive wherever a program has them.
@@ -81,7 +83,9 @@ def parse(
         print(doc)
         return 0
     try:
-        opts, rest = split_args(argv, options)
+        from sim.config import config_dir_args
+
+        opts, rest = split_args(config_dir_args(argv), options)  # --config-dir DIR everywhere
         for key in ("seed", "seed_base"):
             if key in opts and opts[key] < 0:
                 raise ConfigError(f"{key}={opts[key]}: must be a whole number >= 0")

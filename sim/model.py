@@ -60,7 +60,7 @@ from sim.params import (
 from sim.policies import FollowUpPolicy, RoutingPolicy, ThresholdPolicy, make_policy
 from sim.rng import KeyedNormals, streams
 from sim.rng import stream as named_stream
-from sim.tactics import Tactic, make_tactic
+from sim.tactics import Tactic
 
 JOURNEY_COLUMNS = COLUMNS  # the journey log's columns (sim.journeys)
 NURTURE_START_SLOTS = 1024  # the nurture pool's first allocation (it grows on demand)
@@ -175,9 +175,7 @@ class FunnelModel(mesa.Model):
         self.rep_order: tuple[SalesRep, ...] = tuple(self.reps)
 
         # Each tactic's own run-time copy (its state never leaks to another model).
-        self.tactics: list[Tactic] = [
-            make_tactic(name, spec).attach(self) for name, spec in cfg.scenario.tactics.items()
-        ]
+        self.tactics: list[Tactic] = [t.attach(self) for t in cfg.scenario.tactic_params().values()]
         # Only tactics that override a hook are called for it (no-op calls off the hot path).
         self._hooks = {
             hook: [t for t in self.tactics if getattr(type(t), hook) is not getattr(Tactic, hook)]

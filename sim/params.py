@@ -431,6 +431,19 @@ class ScenarioParams:
     funnel: Funnel = Funnel.separate
     tactics: dict[str, Any] = field(default_factory=dict)
 
+    def tactic_params(self) -> dict[str, Any]:
+        """Each tactic's parameters, built (and so checked) once and kept.
+
+        The templates a model attaches its own copies of (``Tactic.attach``); never run.
+        """
+        built = self.__dict__.get("_built")
+        if built is None or built[0] is not self.tactics:
+            from sim.tactics import make_tactic  # tactics import params: import here
+
+            built = (self.tactics, {n: make_tactic(n, s) for n, s in self.tactics.items()})
+            self.__dict__["_built"] = built
+        return built[1]
+
 
 @dataclass
 class PolicyParams:
@@ -566,13 +579,11 @@ class SimConfig:
         programme touches a lead at most ``ceil(nurture_max_days / nurture_touch_days)``
         times, and a lead recycled to nurture (``max_recycles`` of a tactic) starts again.
         """
-        from sim.tactics import make_tactic  # tactics import params: import here
-
         b, mean = self.behaviour, self.org.deal_value_mean
         recycles = max(
             (
-                int(getattr(make_tactic(name, spec), "max_recycles", 0))
-                for name, spec in self.scenario.tactics.items()
+                int(getattr(tactic, "max_recycles", 0))
+                for tactic in self.scenario.tactic_params().values()
             ),
             default=0,
         )
@@ -636,6 +647,8 @@ def build_config(data: dict[str, Any] | SimConfig | None = None, **overrides: An
         ConfigError: on an unknown key, a wrong type or a value out of range.
     """
     if isinstance(data, SimConfig):  # keep its sections as they are (tactics may be instances)
+        if not overrides:  # validated when it was built: one validation per job
+            return data
         data = {f.name: getattr(data, f.name) for f in dataclasses.fields(SimConfig)}
     nested: dict[str, Any] = {
         k: (dict(v) if isinstance(v, dict) else v) for k, v in (data or {}).items()
@@ -715,14 +728,12 @@ def _build_scenario(data: Any) -> ScenarioParams:
             f"scenario.tactics = {tactics!r}: must be a mapping of tactic name to "
             "its parameters, or a list of tactic names"
         )
-    # Importing here keeps params free of model code; tactics validate their own parameters.
-    from sim.tactics import make_tactic
-
-    checked = {}
-    for name, spec in tactics.items():
-        make_tactic(name, spec)  # raises ConfigError on an unknown tactic or parameter
-        checked[name] = dict(spec) if isinstance(spec, dict) else spec
-    return ScenarioParams(name=str(data.get("name", "custom")), funnel=funnel, tactics=checked)
+    checked = {
+        name: dict(spec) if isinstance(spec, dict) else spec for name, spec in tactics.items()
+    }
+    scenario = ScenarioParams(name=str(data.get("name", "custom")), funnel=funnel, tactics=checked)
+    scenario.tactic_params()  # tactics check their own parameters: ConfigError on a bad one
+    return scenario
 
 
 def config_dict(cfg: SimConfig) -> dict[str, Any]:

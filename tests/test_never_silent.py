@@ -402,3 +402,14 @@ def test_a_figure_that_fails_half_way_leaves_no_file_under_its_name(tmp_path, mo
     with pytest.raises(OSError):
         plotting._save(fig, tmp_path / "fig")
     assert not list(tmp_path.iterdir())
+
+
+def test_config_dir_reaches_the_other_experiment_programs(client_dir):
+    from experiments.common import parse, scenario_configs
+
+    opts, rest = parse(
+        ["--config-dir", str(client_dir), "org=mine", "replicates=3"], "", {"replicates": 2}
+    )
+    assert opts["replicates"] == 3
+    cfg = scenario_configs(["baseline"], rest)["baseline"]
+    assert cfg.org.name == "mine" and cfg.org.n_reps == 1

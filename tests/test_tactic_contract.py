@@ -138,3 +138,18 @@ def test_a_tactics_counters_are_kpis_of_every_run():
             assert plain[counter] == 0
     gated = sim.run(tactics=["lead_validation"], seed=1, **RUN).summary
     assert gated["validation_blocked"] > 0
+
+
+def test_a_run_validates_its_config_once_and_builds_each_tactic_once(monkeypatch):
+    import sim.params
+    import sim.tactics
+
+    cfg = sim.load_config(["scenario=full_alignment", "days=30", "warmup_days=5"])
+    built, checked = [], []
+    real_make, real_init = sim.tactics.make_tactic, sim.params.SimConfig.__post_init__
+    monkeypatch.setattr(sim.tactics, "make_tactic", lambda *a: built.append(a) or real_make(*a))
+    monkeypatch.setattr(
+        sim.params.SimConfig, "__post_init__", lambda self: checked.append(1) or real_init(self)
+    )
+    sim.run(cfg)
+    assert built == [] and checked == []  # the config was checked when it was loaded
