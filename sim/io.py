@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim.kpis import check_summary
 from sim.params import config_dict
 
 if TYPE_CHECKING:
@@ -243,8 +244,6 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     Raises:
         ValueError: naming the file and what is wrong with it.
     """
-    from sim.kpis import check_summary
-
     summary = _read_json(run_dir / SUMMARY)
     problem = check_summary(summary)
     if problem:

@@ -29,7 +29,7 @@ import numbers
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from sim.params import ConfigError, check_arguments, import_target
+from sim.schema import ConfigError, check_arguments, import_target
 
 if TYPE_CHECKING:
     from sim.agents import Lead, Marketer, SalesRep

@@ -60,10 +60,10 @@ import pkgutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sim.params import (
+from sim.schema import (
     ConfigError,
-    _check_fields,
     check_arguments,
+    check_fields,
     import_target,
     param,
     reject_unknown,
@@ -98,7 +98,7 @@ class Tactic:
 
     def __post_init__(self) -> None:
         key = f"scenario.tactics.{self.name}."
-        _check_fields(self, key)
+        check_fields(self, key)
         off = self.switched_off
         if isinstance(off, str) or not isinstance(off, list | tuple):
             raise ConfigError(f"{key}switched_off = {off!r}: must be a list of mechanism names")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from sim.funnel import MARKETING, LeadDefinition, Stage
-from sim.params import param
+from sim.schema import param
 from sim.tactics import Tactic
 
 if TYPE_CHECKING:

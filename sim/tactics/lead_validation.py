@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from sim.funnel import Stage
-from sim.params import MAX_STAGE_DAYS, param
+from sim.schema import MAX_STAGE_DAYS, param
 from sim.tactics import Tactic
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from sim.funnel import MARKETING, Stage
-from sim.params import MAX_STAGE_DAYS, param
 from sim.policies import check_rep
+from sim.schema import MAX_STAGE_DAYS, param
 from sim.tactics import Tactic
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from sim.params import param
 from sim.policies import Goal
+from sim.schema import param
 from sim.tactics import Tactic
 
 if TYPE_CHECKING:
