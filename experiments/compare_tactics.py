@@ -295,7 +295,8 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
     settings = {
         "program": "python -m experiments.compare_tactics",
         "baseline": baseline,
-        "seeds": [seed_base, seed_base + replicates - 1],
+        "seed_base": seed_base,
+        "replicates": replicates,
         # each scenario's full config, seed aside: the study's identity
         "scenarios": {c.scenario.name: _without_seed(c) for c in configs},
     }

@@ -41,7 +41,7 @@ from sim.io import (
 )
 from sim.kpis import HEADLINE, KPIS, with_role
 from sim.limits import check_fits
-from sim.params import ConfigError
+from sim.params import ConfigError, config_dict
 from sim.study import check_writable, open_study
 
 #: The KPIs printed after a sweep (the registry's ``cli`` role, in funnel order).
@@ -76,10 +76,18 @@ _INFO_FLAGS = {
 
 
 def kpi_table(summaries: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per scenario (and org, if several): each KPI's mean over runs, and the count."""
+    """One row per scenario (and org, if several): each KPI's mean over runs, and the count.
+
+    Runs of one scenario made with other settings (any parameter, the run length: their
+    ``settings_hash`` differs) are never averaged together: each setting gets its own row,
+    keyed by its hash (``settings`` column; a run's ``run.json`` records it).
+    """
     df = pd.DataFrame(summaries)
     cols = [k for k in TABLE_KPIS if k in df]
     keys = ["org", "scenario"] if df["org"].nunique() > 1 else ["scenario"]
+    if "settings_hash" in df and df.groupby(keys)["settings_hash"].nunique().max() > 1:
+        df = df.assign(settings=df["settings_hash"].str[:8])
+        keys = [*keys, "settings"]
     table = df.groupby(keys, sort=False)[cols].mean()
     table.insert(0, "runs", df.groupby(keys, sort=False).size())
     return table
@@ -107,7 +115,8 @@ class KpiTableCallback(Callback):
             return  # main() reports the runs that failed
         for run_dir, reason in skipped:
             print(f"skipped damaged run {run_dir}: {reason}", file=sys.stderr)
-        days = summaries[0]["days"] - summaries[0]["warmup_days"]
+        spans = sorted({int(x["days"] - x["warmup_days"]) for x in summaries})
+        days = " or ".join(map(str, spans))
         orgs = sorted({str(x["org"]) for x in summaries})
         print(
             f"\nKPIs over {days} business days after warm-up "
@@ -124,7 +133,10 @@ def hydra_main(cfg: DictConfig) -> None:
     try:
         sim_cfg = to_sim_config(cfg, list(hydra_cfg.overrides.task))
         check_fits(sim_cfg)
-    except ConfigError as exc:  # validated up front; this guards sweeps declared in config
+    except ConfigError as exc:  # checked up front; this guards what changed since (memory)
+        if hydra_cfg.mode == RunMode.MULTIRUN:  # the launching process reports it
+            _record_failure(Path(hydra_cfg.runtime.output_dir), f"[job] {exc}")
+            return
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     out_dir = Path(hydra_cfg.runtime.output_dir)
@@ -159,9 +171,7 @@ def hydra_main(cfg: DictConfig) -> None:
         if hydra_cfg.mode != RunMode.MULTIRUN:
             print(f"error: {line}", file=sys.stderr)
             sys.exit(1)
-        # In a sweep the other jobs go on; the launching process reports every failure.
-        with contextlib.suppress(OSError):
-            atomic_write(failure, lambda p: p.write_text(line + "\n"))
+        _record_failure(out_dir, line)  # the sweep's other jobs go on
         return
     s = result.summary
     if os.environ.get("FUNNEL_SIM_QUIET") == "1":
@@ -209,6 +219,13 @@ def launcher_fixes(argv: list[str]) -> list[str]:
     if ray and joins and not sized:
         return [*argv, "+hydra.launcher.ray.init.object_store_memory=null"]
     return argv
+
+
+def _record_failure(out_dir: Path, line: str) -> None:
+    """Leave ``failed.txt`` in a sweep job's folder: the launching process reports it."""
+    with contextlib.suppress(OSError):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(out_dir / FAILURE, lambda p: p.write_text(line + "\n"))
 
 
 def sweep_failures(sweep_dir: Path, jobs: int) -> str | None:
@@ -264,12 +281,14 @@ def _main(argv: list[str]) -> int:
             )
         run_hydra([*argv, f"hydra.run.dir={out_dir}"])
         return 0
-    settings = {
-        "program": "python -m sim",
-        "config": config_name,
-        # what the runs are; not where or how they run (hydra.*, hydra/launcher=...)
-        "overrides": sorted(o for o in overrides if not o.lstrip("+~").startswith("hydra")),
-    }
+    # What the runs are (each distinct config, seed aside, files' contents included), not
+    # where or how they run: the study's identity.
+    distinct: dict[str, dict] = {}
+    for cfg in configs:
+        data = config_dict(cfg)
+        data.pop("seed")
+        distinct[f"{cfg.scenario.name}/{cfg.org.name}#{len(distinct)}"] = data
+    settings = {"program": "python -m sim", "config": config_name, "runs": distinct}
     with open_study(out_dir, settings, resume=True, resume_hint="the same command"):
         print(f"sweep: {jobs} run(s) -> {out_dir}", file=sys.stderr)
         run_hydra([*argv, f"hydra.sweep.dir={out_dir}"])

@@ -162,6 +162,7 @@ def config_dir_args(argv: list[str]) -> list[str]:
             value = value if eq else next(args, "")
             if not value or not Path(value).is_dir():
                 raise ConfigError(f"--config-dir {value!r}: no such directory")
+            _check_config_dir(Path(value))
             dirs.append(f"file://{Path(value).resolve()}")
         elif name in ("--config-path", "-cp"):
             raise ConfigError(
@@ -175,6 +176,24 @@ def config_dir_args(argv: list[str]) -> list[str]:
             raise ConfigError("--config-dir and hydra.searchpath=: give one of them, not both")
         out.append(f"hydra.searchpath=[{','.join(dirs)}]")
     return out
+
+
+def _check_config_dir(directory: Path) -> None:
+    """Refuse a ``--config-dir`` whose files would be ignored or could hang composition.
+
+    Hydra takes the first file of a name along its search path, and ``conf/`` comes first:
+    ``DIR/org/small.yaml`` would silently lose to the built-in ``small``. Its files are also
+    scanned like ``conf/``'s (UTF-8, no YAML anchors or aliases).
+    """
+    check_config_files(directory)
+    for path in sorted(directory.rglob("*.yaml")):
+        shadowed = CONF_DIR / path.relative_to(directory)
+        if shadowed.exists():
+            raise ConfigError(
+                f"{path}: has the name of a built-in file ({_relative(str(shadowed))}), which "
+                "Hydra would use instead; give yours another name (the name is what you choose "
+                f"with {path.parent.name}=...)"
+            )
 
 
 def resolve_output_dir(overrides: list[str], multirun: bool, config_name: str = "config") -> Path:

@@ -58,7 +58,7 @@ from sim.params import (
     build_config,
 )
 from sim.policies import FollowUpPolicy, RoutingPolicy, ThresholdPolicy, make_policy
-from sim.rng import KeyedNormals, streams
+from sim.rng import STREAM_NAMES, KeyedNormals, streams
 from sim.rng import stream as named_stream
 from sim.tactics import Tactic
 
@@ -235,6 +235,8 @@ class FunnelModel(mesa.Model):
 
         Streams are independent by name (``sim.rng``): a new one changes no other's draws.
         """
+        if name in STREAM_NAMES:  # the core's own: drawing from them would shift the market
+            raise ValueError(f"stream {name!r} is the model's own; name a stream of your own")
         if name not in self.rngs:
             self.rngs[name] = named_stream(self.config.seed, name)
         return self.rngs[name]

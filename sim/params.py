@@ -340,9 +340,10 @@ class ScenarioParams:
 
         The templates a model attaches its own copies of (``Tactic.attach``); never run.
         """
+        key = repr(self.tactics)  # by content: a dict changed in place is built again
         built = self.__dict__.get("_built")
-        if built is None or built[0] is not self.tactics:
-            built = (self.tactics, {n: make_tactic(n, s) for n, s in self.tactics.items()})
+        if built is None or built[0] != key:
+            built = (key, {n: make_tactic(n, s) for n, s in self.tactics.items()})
             self.__dict__["_built"] = built
         return built[1]
 
@@ -425,6 +426,12 @@ class SimConfig:
             )
         self._check_deal_growth()
 
+    def check(self) -> None:
+        """Check the config again, after its sections may have been changed in place."""
+        check_fields(self.org, OrgParams._prefix)
+        check_fields(self.behaviour, BehaviourParams._prefix)
+        self.__post_init__()
+
     def _check_deal_growth(self) -> None:
         """Refuse a nurture value gain that could compound the mean deal past MAX_DEAL_VALUE.
 
@@ -488,7 +495,8 @@ def build_config(data: dict[str, Any] | SimConfig | None = None, **overrides: An
         ConfigError: on an unknown key, a wrong type or a value out of range.
     """
     if isinstance(data, SimConfig):  # keep its sections as they are (tactics may be instances)
-        if not overrides:  # validated when it was built: one validation per job
+        if not overrides:  # checked again (cheap: tactics are rebuilt only if they changed)
+            data.check()
             return data
         data = {f.name: getattr(data, f.name) for f in dataclasses.fields(SimConfig)}
     nested: dict[str, Any] = {

@@ -25,13 +25,23 @@ from sim.params import ConfigError, build_config
 from sim.runner import run
 
 
+def _read_json(path: Path) -> dict:
+    """A run file's JSON object, or ConfigError naming the file and what is wrong."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read as JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: not a JSON object")
+    return data
+
+
 def reproduce(run_dir: str | Path) -> tuple[bool, list[str]]:
     """Re-run ``run_dir``; return (identical, the KPIs that differ)."""
     run_dir = Path(run_dir)
     if not (run_dir / RECORD).exists():
         raise ConfigError(f"{run_dir}: not a complete run directory (no {RECORD})")
-    record = json.loads((run_dir / RECORD).read_text())
-    data = json.loads((run_dir / CONFIG).read_text())
+    record, data = _read_json(run_dir / RECORD), _read_json(run_dir / CONFIG)
     # First, before the config is built (building imports its _target_ classes).
     code = record.get("source_digest")
     if recorded_config_hash(data, code) != record.get("config_hash"):
@@ -68,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{arg}: reproduced exactly (summary.json identical)")
         else:
             status = 1
-            recorded = json.loads((Path(arg) / RECORD).read_text()).get("versions", {})
+            recorded = _read_json(Path(arg) / RECORD).get("versions", {})
             now = versions()
             changed = {k: (recorded.get(k), v) for k, v in now.items() if recorded.get(k) != v}
             print(

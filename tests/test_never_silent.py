@@ -413,3 +413,93 @@ def test_config_dir_reaches_the_other_experiment_programs(client_dir):
     assert opts["replicates"] == 3
     cfg = scenario_configs(["baseline"], rest)["baseline"]
     assert cfg.org.name == "mine" and cfg.org.n_reps == 1
+
+
+# --- found by a cold review of the first version of these fixes ------------------------------
+
+
+def test_a_config_dir_file_that_a_built_in_file_would_shadow_is_refused(tmp_path, capsys):
+    (tmp_path / "org").mkdir()
+    (tmp_path / "org" / "small.yaml").write_text((CONF_DIR / "org" / "small.yaml").read_text())
+    assert cli.main(["--config-dir", str(tmp_path), "org=small"]) == 2
+    assert "has the name of a built-in file" in _one_error_line(capsys.readouterr().err)
+
+
+def test_an_alias_bomb_in_a_config_dir_is_refused(tmp_path, capsys):
+    (tmp_path / "org").mkdir()
+    (tmp_path / "org" / "bomb.yaml").write_text(
+        "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+    )
+    assert cli.main(["--config-dir", str(tmp_path), "org=bomb"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "bomb.yaml, line 1" in line and "anchors and aliases" in line
+
+
+def test_a_sweeps_identity_covers_what_its_config_files_hold(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    dirs = []
+    for name, reps in (("a", 4), ("b", 8)):
+        d = tmp_path / name / "org"
+        d.mkdir(parents=True)
+        text = (CONF_DIR / "org" / "small.yaml").read_text()
+        d.joinpath("client.yaml").write_text(text.replace("n_reps:", f"n_reps: {reps} #"))
+        dirs.append(str(d.parent))
+    out = tmp_path / "s"
+    common = ["-m", "org=client", *TINY[1:], "seed=1,2", SERIAL, f"hydra.sweep.dir={out}"]
+    assert cli.main(["--config-dir", dirs[0], *common]) == 0
+    before = {p: p.read_bytes() for p in out.glob(f"*/{SUMMARY}")}
+    capsys.readouterr()
+    assert cli.main(["--config-dir", dirs[1], *common]) == 2
+    assert "org.n_reps: the study has 4, this command 8" in _one_error_line(capsys.readouterr().err)
+    assert {p: p.read_bytes() for p in out.glob(f"*/{SUMMARY}")} == before
+
+
+def test_the_sweep_table_never_averages_runs_of_different_settings():
+    rows = [
+        {"org": "small", "scenario": "baseline", "settings_hash": h, "win_rate": w}
+        for h, w in (("aaaaaaaaaa", 0.1), ("aaaaaaaaaa", 0.3), ("bbbbbbbbbb", 0.9))
+    ]
+    table = cli.kpi_table(rows)
+    assert list(table["runs"]) == [2, 1]
+    assert list(table["win_rate"]) == pytest.approx([0.2, 0.9])
+
+
+def test_a_job_refused_inside_a_sweep_is_a_failure_with_its_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+
+    def no_memory_left(cfg, **kwargs):  # the machine changed between the check and the job
+        raise sim.params.ConfigError("org.n_reps = 4: the run would need more memory than is free")
+
+    monkeypatch.setattr(cli, "check_fits", no_memory_left)
+    out = tmp_path / "s"
+    assert cli.main(["-m", *TINY, "seed=1,2", SERIAL, f"hydra.sweep.dir={out}"]) == 1
+    assert "2 of 2 run(s) failed" in _one_error_line(capsys.readouterr().err)
+    assert len(list(out.glob(f"*/{FAILURE}"))) == 2
+
+
+def test_a_liaison_without_hours_changes_nothing():
+    base = sim.run(sim.load_config([*TINY, "scenario=baseline", "seed=3"])).summary
+    idle = ["scenario=liaison", "seed=3", "scenario.tactics.liaison.hours_per_day=0"]
+    none = sim.run(sim.load_config([*TINY, *idle])).summary
+    base.pop("scenario"), none.pop("scenario")
+    assert to_json(none) == to_json(base)
+
+
+def test_a_tactic_cannot_draw_from_the_models_own_streams():
+    model = sim.FunnelModel(days=10, warmup_days=0, rng=1)
+    with pytest.raises(ValueError, match="the model's own"):
+        model.stream("market")
+    assert model.stream("my_tactic") is model.stream("my_tactic")
+
+
+def test_reproduce_names_a_broken_run_file(tmp_path, capsys):
+    from sim.io import write_outputs
+    from sim.reproduce import main as reproduce
+
+    write_outputs(sim.run(sim.build_config(seed=1, days=30, warmup_days=5)), tmp_path / "r")
+    (tmp_path / "r" / RECORD).write_text("{broken")
+    assert reproduce([str(tmp_path / "r")]) == 2
+    assert f"{tmp_path / 'r' / RECORD}: cannot be read as JSON" in _one_error_line(
+        capsys.readouterr().err
+    )

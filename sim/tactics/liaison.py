@@ -78,7 +78,9 @@ class LiaisonTactic(Tactic):
         """Create the liaison agents."""
         self.liaisons = _liaison_class().create_agents(model, self.n_liaisons, self.hours_per_day)
         self._list = list(self.liaisons)
-        if self._list and self.on("mismatch"):  # every part acts through a liaison
+        # Every part of the effect passes through a liaison who has time: without, none.
+        self._staffed = any(liaison.hours_per_day > 0 for liaison in self._list)
+        if self._staffed and self.on("mismatch"):
             model.mechanisms.mismatch_probability *= 1.0 - self.mismatch_reduction
 
     def _spend(self, hours: float) -> bool:
@@ -140,7 +142,7 @@ class LiaisonTactic(Tactic):
 
     def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:
         """Carry the outcome of a marketing lead back to its marketer's scoring."""
-        if self._list and self.on("feedback") and lead.source == MARKETING and lead.marketer:
+        if self._staffed and self.on("feedback") and lead.source == MARKETING and lead.marketer:
             lead.marketer.learn(self.feedback_rate)
 
 
