@@ -377,10 +377,11 @@ def test_options_that_would_do_nothing_are_refused(tmp_path, monkeypatch, capsys
 # --- the liaison acts only through its liaisons ----------------------------------------------
 
 
-def test_a_liaison_tactic_without_liaisons_changes_nothing():
+@pytest.mark.parametrize("nobody", ["n_liaisons=0", "hours_per_day=0"])
+def test_a_liaison_tactic_without_liaisons_or_their_hours_changes_nothing(nobody):
     base = sim.run(sim.load_config([*TINY, "scenario=baseline", "seed=3"])).summary
-    zero = ["scenario=liaison", "seed=3", "scenario.tactics.liaison.n_liaisons=0"]
-    none = sim.run(sim.load_config([*TINY, *zero])).summary
+    idle = ["scenario=liaison", "seed=3", f"scenario.tactics.liaison.{nobody}"]
+    none = sim.run(sim.load_config([*TINY, *idle])).summary
     base.pop("scenario"), none.pop("scenario")
     assert to_json(none) == to_json(base)
 
@@ -476,14 +477,6 @@ def test_a_job_refused_inside_a_sweep_is_a_failure_with_its_file(tmp_path, monke
     assert cli.main(["-m", *TINY, "seed=1,2", SERIAL, f"hydra.sweep.dir={out}"]) == 1
     assert "2 of 2 run(s) failed" in _one_error_line(capsys.readouterr().err)
     assert len(list(out.glob(f"*/{FAILURE}"))) == 2
-
-
-def test_a_liaison_without_hours_changes_nothing():
-    base = sim.run(sim.load_config([*TINY, "scenario=baseline", "seed=3"])).summary
-    idle = ["scenario=liaison", "seed=3", "scenario.tactics.liaison.hours_per_day=0"]
-    none = sim.run(sim.load_config([*TINY, *idle])).summary
-    base.pop("scenario"), none.pop("scenario")
-    assert to_json(none) == to_json(base)
 
 
 def test_a_tactic_cannot_draw_from_the_models_own_streams():
