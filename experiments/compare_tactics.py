@@ -317,7 +317,7 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
                     "-m",
                     scenario_sweep,
                     f"seed=range({seed_base},{seed_base + replicates})",
-                    *rest,
+                    *(a for a in rest if not a.startswith("hydra.sweep.dir=")),  # once, below
                     f"hydra.sweep.dir={sweep_dir}",
                     f"hydra.callbacks.comparison.total_jobs={total}",
                     f"hydra.callbacks.comparison.baseline={baseline}",

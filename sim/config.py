@@ -216,6 +216,8 @@ def compose_raw(overrides: list[str], config_name: str = "config") -> DictConfig
     (``check_config_files``).
     """
     check_config_files()
+    for directory in searchpath_dirs(overrides):  # --config-dir's files too
+        check_config_files(directory)
     with config_errors(), initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name=config_name, overrides=list(overrides), return_hydra_config=True)
         return _without_hydra_node(cfg)
@@ -269,6 +271,18 @@ def _without_hydra_node(cfg: DictConfig) -> DictConfig:
 
 
 _CHECKED: dict[Path, tuple[int, int]] = {}  # file -> (mtime in ns, size) when last found clean
+
+
+def searchpath_dirs(overrides: Sequence[str]) -> list[Path]:
+    """The local directories a ``hydra.searchpath=[file://...]`` override adds."""
+    dirs = []
+    for override in overrides:
+        key, _, value = override.lstrip("+").partition("=")
+        if key == "hydra.searchpath":
+            for item in value.strip("[]").split(","):
+                if item.strip().startswith("file://"):
+                    dirs.append(Path(item.strip().removeprefix("file://")))
+    return dirs
 
 
 def check_config_files(conf_dir: Path = CONF_DIR) -> None:
@@ -543,7 +557,9 @@ def clean_message(exc: BaseException) -> str:
         return f"cannot parse the command-line override: {head}"
     in_file = re.match(r"In '([\w/]+)':", head)
     if in_file:  # an error inside a config file: say which file, then what is wrong
-        return f"conf/{in_file.group(1)}.yaml: {_describe(cause, '', '') or head}"
+        name = f"{in_file.group(1)}.yaml"  # conf/'s, or one of a --config-dir
+        where = f"conf/{name}" if (CONF_DIR / name).exists() else name
+        return f"{where}: {_describe(cause, '', '') or head}"
     match = _OVERRIDE.search(head)
     override = match.group(1) if match else ""
     append = _APPEND.search(text)

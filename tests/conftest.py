@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -62,6 +65,35 @@ def run_module(
         text=True,
         timeout=timeout,
     )
+
+
+class ConfFile(NamedTuple):
+    """A config file in a temporary ``--config-dir``: its name and the override that adds it."""
+
+    name: str
+    path: Path
+    searchpath: str  # hydra.searchpath=[file://DIR]: what --config-dir DIR becomes
+
+    @property
+    def dir(self) -> Path:
+        return self.path.parent.parent
+
+
+@contextmanager
+def conf_file(group: str, name: str, text: str | bytes) -> Iterator[ConfFile]:
+    """Write ``<group>/<name>.yaml`` into a temporary config directory, never into ``conf/``.
+
+    Every command scans all of ``conf/`` (sim.config.check_config_files): a broken test file
+    there would make commands run beside the test suite fail.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / group / f"{name}.yaml"
+        path.parent.mkdir(parents=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+        yield ConfFile(name, path, f"hydra.searchpath=[file://{tmp}]")
 
 
 @pytest.fixture

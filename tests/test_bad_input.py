@@ -2,7 +2,6 @@
 
 import dataclasses
 import math
-from contextlib import contextmanager
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +12,7 @@ from sim import FunnelModel
 from sim.cli import main as cli_main
 from sim.config import CONF_DIR
 from sim.params import BehaviourParams, ConfigError, OrgParams
+from tests.conftest import conf_file
 
 NUMERIC = [
     (section, f)
@@ -91,50 +91,38 @@ def test_the_cli_refuses_without_traceback_or_files(tmp_path, monkeypatch, capsy
     assert not any(cwd.iterdir())
 
 
-@contextmanager
-def conf_file(group, name, text):
-    path = CONF_DIR / group / f"{name}.yaml"
-    path.write_text(text)
-    try:
-        yield name
-    finally:
-        path.unlink()
-
-
 def test_an_org_file_with_a_missing_field_is_refused():
     text = (CONF_DIR / "org" / "small.yaml").read_text()
     partial = "\n".join(ln for ln in text.splitlines() if not ln.startswith("n_reps"))
     with (
-        conf_file("org", "_test_partial", partial) as name,
+        conf_file("org", "_test_partial", partial) as f,
         pytest.raises(ConfigError, match=r"org.n_reps: missing value; the org file must set it"),
     ):
-        sim.load_config([f"org={name}"])
+        sim.load_config([f"org={f.name}", f.searchpath])
 
 
 def test_malformed_yaml_is_refused_with_its_file_and_line():
     with (
-        conf_file("org", "_test_broken", "name: [broken\n") as name,
+        conf_file("org", "_test_broken", "name: [broken\n") as f,
         pytest.raises(
-            ConfigError, match=r"conf/org/_test_broken.yaml, line 2, column 1: malformed YAML"
+            ConfigError, match=r"/org/_test_broken.yaml, line 2, column 1: malformed YAML"
         ),
     ):
-        sim.load_config([f"org={name}"])
+        sim.load_config([f"org={f.name}", f.searchpath])
 
 
 def test_an_empty_scenario_is_refused():
     with (
-        conf_file("scenario", "_test_empty", "") as name,
+        conf_file("scenario", "_test_empty", "") as f,
         pytest.raises(ConfigError, match=r"scenario.funnel: missing value"),
     ):
-        sim.load_config([f"scenario={name}"])
+        sim.load_config([f"scenario={f.name}", f.searchpath])
 
 
 def test_a_file_with_an_unknown_key_is_refused():
     text = (CONF_DIR / "org" / "small.yaml").read_text() + "n_salespeople: 3\n"
     with (
-        conf_file("org", "_test_extra", text) as name,
-        pytest.raises(
-            ConfigError, match=r"conf/org/_test_extra.yaml: org.n_salespeople: unknown key"
-        ),
+        conf_file("org", "_test_extra", text) as f,
+        pytest.raises(ConfigError, match=r"^org/_test_extra.yaml: org.n_salespeople: unknown key"),
     ):
-        sim.load_config([f"org={name}"])
+        sim.load_config([f"org={f.name}", f.searchpath])

@@ -7,7 +7,6 @@ stops the run; vague refusals name the key, the file or what is allowed.
 
 import dataclasses
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -20,20 +19,9 @@ from sim.config import CONF_DIR
 from sim.params import ConfigError, param
 from sim.policies import FollowUpPolicy, PolicyError, RoutingPolicy, ThresholdPolicy
 from sim.tactics import Tactic
-from tests.conftest import run_cli
+from tests.conftest import conf_file, run_cli
 
 QUICK = {"days": 40, "warmup_days": 5}
-
-
-@contextmanager
-def conf_file(group, name, text):
-    """A temporary file in conf/ (as tests/test_bad_input.py makes them)."""
-    path = CONF_DIR / group / f"{name}.yaml"
-    path.write_text(text)
-    try:
-        yield name
-    finally:
-        path.unlink()
 
 
 def _refused(capsys, argv, cwd):
@@ -357,10 +345,18 @@ def test_a_yaml_alias_bomb_in_an_org_file_is_refused_quickly(tmp_path):
 
     from tests.conftest import ROOT
 
-    with conf_file("org", "_test_bomb", BILLION_LAUGHS) as name:
+    with conf_file("org", "_test_bomb", BILLION_LAUGHS) as f:
         started = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "sim", f"org={name}", f"hydra.run.dir={tmp_path / 'run'}"],
+            [
+                sys.executable,
+                "-m",
+                "sim",
+                "--config-dir",
+                str(f.dir),
+                f"org={f.name}",
+                f"hydra.run.dir={tmp_path / 'run'}",
+            ],
             cwd=ROOT,
             env={k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"},
             capture_output=True,
@@ -371,7 +367,7 @@ def test_a_yaml_alias_bomb_in_an_org_file_is_refused_quickly(tmp_path):
         elapsed = time.perf_counter() - started
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert proc.stderr.strip() == (
-        "error: conf/org/_test_bomb.yaml, line 1, column 4: YAML anchors and aliases "
+        f"error: {f.path}, line 1, column 4: YAML anchors and aliases "
         "(&name, *name) are not allowed in config files; write the values out"
     )
     assert elapsed < 30  # Python's start-up included; the check itself is timed below
@@ -394,16 +390,12 @@ def test_checking_the_config_files_is_linear_and_cached(tmp_path):
 
 
 def test_a_non_utf8_org_file_is_refused_naming_it(capsys, cwd):
-    path = CONF_DIR / "org" / "_test_latin1.yaml"
     text = (CONF_DIR / "org" / "small.yaml").read_text() + "# caf\xe9\n"
-    path.write_bytes(text.encode("latin-1"))
-    try:
-        with pytest.raises(ConfigError, match=r"^conf/org/_test_latin1.yaml, line \d+: not UTF-8"):
-            sim.load_config(["org=_test_latin1"])
-        err = _refused(capsys, ["org=_test_latin1"], cwd)
-        assert "conf/org/_test_latin1.yaml" in err and "save the file as UTF-8" in err
-    finally:
-        path.unlink()
+    with conf_file("org", "_test_latin1", text.encode("latin-1")) as f:
+        with pytest.raises(ConfigError, match=r"/org/_test_latin1.yaml, line \d+: not UTF-8"):
+            sim.load_config(["org=_test_latin1", f.searchpath])
+        err = _refused(capsys, ["--config-dir", str(f.dir), "org=_test_latin1"], cwd)
+        assert "org/_test_latin1.yaml" in err and "save the file as UTF-8" in err
 
 
 def test_an_unresolvable_interpolation_names_its_key(capsys, cwd):
@@ -413,8 +405,8 @@ def test_an_unresolvable_interpolation_names_its_key(capsys, cwd):
     text = "\n".join(
         "n_marketers: ${nope}" if ln.startswith("n_marketers") else ln for ln in text.splitlines()
     )
-    with conf_file("org", "_test_interp", text) as name:
-        err = _refused(capsys, [f"org={name}"], cwd)
+    with conf_file("org", "_test_interp", text) as f:
+        err = _refused(capsys, [f"org={f.name}", f.searchpath], cwd)
     assert err.startswith("error: org.n_marketers: cannot resolve its interpolation"), err
     assert "'nope' not found" in err
 
@@ -451,21 +443,29 @@ def test_a_copied_org_file_is_named_after_its_new_file(tmp_path):
     # the README's recipe, with a copy made before the built-in files lost their name: line
     text = "name: default\n" + (CONF_DIR / "org" / "default.yaml").read_text()
     text = text.replace("n_reps: 12", "n_reps: 9")
-    with conf_file("org", "_test_mine", text) as name:
-        cfg = sim.load_config([f"org={name}"])
+    with conf_file("org", "_test_mine", text) as f:
+        name = f.name
+        cfg = sim.load_config([f"org={name}", f.searchpath])
         assert (cfg.org.name, cfg.org.n_reps) == (name, 9)
-        assert sim.load_config([f"org={name}", "org.name=acme"]).org.name == "acme"
+        assert sim.load_config([f"org={name}", f.searchpath, "org.name=acme"]).org.name == "acme"
         out = tmp_path / "run"
-        proc = run_cli(f"org={name}", "days=30", "warmup_days=5", f"hydra.run.dir={out}")
+        proc = run_cli(
+            "--config-dir",
+            str(f.dir),
+            f"org={name}",
+            "days=30",
+            "warmup_days=5",
+            f"hydra.run.dir={out}",
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert '"org": "_test_mine"' in (out / "summary.json").read_text()
 
 
 def test_a_copied_scenario_file_is_named_after_its_new_file():
     text = "name: liaison\n" + (CONF_DIR / "scenario" / "liaison.yaml").read_text()
-    with conf_file("scenario", "_test_my_liaison", text) as name:
-        cfg = sim.load_config([f"scenario={name}"])
-    assert cfg.scenario.name == name and set(cfg.scenario.tactics) == {"liaison"}
+    with conf_file("scenario", "_test_my_liaison", text) as f:
+        cfg = sim.load_config([f"scenario={f.name}", f.searchpath])
+    assert cfg.scenario.name == f.name and set(cfg.scenario.tactics) == {"liaison"}
 
 
 def test_without_an_org_file_there_is_no_name_either():
