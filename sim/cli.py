@@ -152,11 +152,11 @@ def hydra_main(cfg: DictConfig) -> None:
 
     started = time.perf_counter()
     failure = out_dir / FAILURE
+    # Journeys stream into the run directory as the run goes (bounded memory); write_outputs
+    # renames the finished file into place.
+    partial = out_dir / ".journeys.parquet.partial" if sim_cfg.record_journeys else None
     try:
         failure.unlink(missing_ok=True)  # a resumed sweep runs this job again
-        # Journeys stream into the run directory as the run goes (bounded memory);
-        # write_outputs renames the finished file into place.
-        partial = out_dir / ".journeys.parquet.partial" if sim_cfg.record_journeys else None
         if partial is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             (out_dir / RECORD).unlink(missing_ok=True)
