@@ -192,6 +192,12 @@ def check_fits(cfg: SimConfig, journeys_in_memory: bool = False) -> MemoryEstima
     available = available_memory()
     if available is None or estimate.total <= available:
         return estimate
+    if sum(estimate.parts.values()) <= BASE_BYTES:  # no parameter to blame: the machine
+        raise ConfigError(
+            f"the run would need about {_size(estimate.total)} of memory, most of it for Python "
+            f"and its libraries; this machine has only {_size(available)} free (free some "
+            "memory, or set allow_large_runs=true to run it anyway)"
+        )
     key = estimate.driver
     raise ConfigError(
         f"{key} = {_value(cfg, key)}: the run would need about {_size(estimate.total)} of "

@@ -138,3 +138,10 @@ def test_an_overflowing_result_is_an_error_not_a_null():
     with pytest.raises(ValueError, match=r"^revenue = inf: an infinite result cannot be written"):
         to_json({"revenue": math.inf})
     assert to_json({"win_rate": math.nan}) == '{\n  "win_rate": null\n}\n'  # no events: null
+
+
+def test_a_machine_with_too_little_memory_for_python_itself_is_named_as_such(monkeypatch):
+    monkeypatch.setattr(sim.limits, "available_memory", lambda: 100 * 10**6)
+    with pytest.raises(ConfigError, match=r"^the run would need .* most of it for Python") as err:
+        sim.limits.check_fits(sim.load_config(["org=small"]))
+    assert "org." not in str(err.value)  # no parameter is to blame
