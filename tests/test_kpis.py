@@ -96,3 +96,12 @@ def test_the_data_dictionary_is_current():
     assert (ROOT / "docs" / "outputs.md").read_text() == data_dictionary(), (
         "docs/outputs.md is stale: run python -m sim.kpis"
     )
+
+
+def test_validation_and_sensitivity_measure_only_registered_kpis():
+    from experiments.sensitivity import OUTPUTS
+    from sim.validation import FACT_METRICS
+
+    derived = {"churn_12m"}  # 1 - retention_12m, computed by sim.validation
+    assert set(FACT_METRICS.values()) - derived <= set(KPIS)
+    assert set(OUTPUTS.values()) <= set(KPIS)
