@@ -44,8 +44,8 @@ from sim.config import (
 )
 from sim.exits import FAILED, INTERRUPTED, guarded
 from sim.io import RECORD
-from sim.params import ConfigError, SimConfig, config_dict
-from sim.study import check_writable, open_study
+from sim.params import ConfigError, SimConfig
+from sim.study import check_writable, open_study, run_configs
 
 CONFIG_NAME = "compare_tactics"
 DEFAULT_REPLICATES = 20
@@ -275,10 +275,10 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
             "it with; name at least one other scenario"
         )
     scenario_sweep = f"scenario={','.join(scenarios)}"
-    # Seeds are always valid: check every scenario with the first and last seed only.
-    configs: list[SimConfig] = []
+    seed_sweep = f"seed=range({seed_base},{seed_base + replicates})"
+    configs: list[SimConfig] = []  # one per scenario: seeds are checked once (validate_overrides)
     validate_overrides(
-        [scenario_sweep, f"seed={seed_base},{seed_base + replicates - 1}", *sim_overrides],
+        [scenario_sweep, seed_sweep, *sim_overrides],
         multirun=True,
         config_name=CONFIG_NAME,
         configs=configs,
@@ -297,8 +297,7 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
         "baseline": baseline,
         "seed_base": seed_base,
         "replicates": replicates,
-        # each scenario's full config, seed aside: the study's identity
-        "scenarios": {c.scenario.name: _without_seed(c) for c in configs},
+        "runs": run_configs(configs),  # the study's identity
     }
     with open_study(sweep_dir, settings, resume=bool(resume), resume_hint=f"resume={sweep_dir}"):
         print(
@@ -316,7 +315,7 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
                     CONFIG_NAME,
                     "-m",
                     scenario_sweep,
-                    f"seed=range({seed_base},{seed_base + replicates})",
+                    seed_sweep,
                     *(a for a in rest if not a.startswith("hydra.sweep.dir=")),  # once, below
                     f"hydra.sweep.dir={sweep_dir}",
                     f"hydra.callbacks.comparison.total_jobs={total}",
@@ -347,12 +346,6 @@ def _resume_args(own: dict[str, Any], rest: list[str], sweep_dir: Path) -> list[
     """The arguments that resume this comparison: ``resume=`` and the same settings."""
     same = [f"{k}={v}" for k, v in own.items() if k != "resume" and v != OPTIONS[k]]
     return [f"resume={sweep_dir}", *same, *(a for a in rest if not a.startswith("hydra.sweep"))]
-
-
-def _without_seed(cfg: SimConfig) -> dict[str, Any]:
-    data = config_dict(cfg)
-    data.pop("seed")
-    return data
 
 
 if __name__ == "__main__":

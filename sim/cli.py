@@ -41,8 +41,8 @@ from sim.io import (
 )
 from sim.kpis import HEADLINE, KPIS, with_role
 from sim.limits import check_fits
-from sim.params import ConfigError, config_dict
-from sim.study import check_writable, open_study
+from sim.params import ConfigError
+from sim.study import check_writable, open_study, run_configs
 
 #: The KPIs printed after a sweep (the registry's ``cli`` role, in funnel order).
 TABLE_KPIS = with_role("cli", headline_first=False)
@@ -283,12 +283,7 @@ def _main(argv: list[str]) -> int:
         return 0
     # What the runs are (each distinct config, seed aside, files' contents included), not
     # where or how they run: the study's identity.
-    distinct: dict[str, dict] = {}
-    for cfg in configs:
-        data = config_dict(cfg)
-        data.pop("seed")
-        distinct[f"{cfg.scenario.name}/{cfg.org.name}#{len(distinct)}"] = data
-    settings = {"program": "python -m sim", "config": config_name, "runs": distinct}
+    settings = {"program": "python -m sim", "config": config_name, "runs": run_configs(configs)}
     with open_study(out_dir, settings, resume=True, resume_hint="the same command"):
         print(f"sweep: {jobs} run(s) -> {out_dir}", file=sys.stderr)
         run_hydra([*argv, f"hydra.sweep.dir={out_dir}"])

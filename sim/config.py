@@ -162,7 +162,6 @@ def config_dir_args(argv: list[str]) -> list[str]:
             value = value if eq else next(args, "")
             if not value or not Path(value).is_dir():
                 raise ConfigError(f"--config-dir {value!r}: no such directory")
-            _check_config_dir(Path(value))
             dirs.append(f"file://{Path(value).resolve()}")
         elif name in ("--config-path", "-cp"):
             raise ConfigError(
@@ -179,7 +178,7 @@ def config_dir_args(argv: list[str]) -> list[str]:
 
 
 def _check_config_dir(directory: Path) -> None:
-    """Refuse a ``--config-dir`` whose files would be ignored or could hang composition.
+    """Refuse a search-path directory (``--config-dir``) whose files would be lost or hang.
 
     Hydra takes the first file of a name along its search path, and ``conf/`` comes first:
     ``DIR/org/small.yaml`` would silently lose to the built-in ``small``. Its files are also
@@ -217,7 +216,7 @@ def compose_raw(overrides: list[str], config_name: str = "config") -> DictConfig
     """
     check_config_files()
     for directory in searchpath_dirs(overrides):  # --config-dir's files too
-        check_config_files(directory)
+        _check_config_dir(directory)
     with config_errors(), initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name=config_name, overrides=list(overrides), return_hydra_config=True)
         return _without_hydra_node(cfg)

@@ -215,14 +215,17 @@ def incomplete_runs(root: str | Path) -> list[Path]:
     return sorted(d for d in started if not (d / RECORD).exists())
 
 
-def _read_json(path: Path) -> Any:
-    """Parse a JSON file, or raise ValueError naming it."""
+def read_json(path: Path) -> dict[str, Any]:
+    """A run file's JSON object, or ValueError naming the file and what is wrong with it."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"{path.name} is missing") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path.name} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} is not a JSON object")
+    return data
 
 
 def _check_timeseries(path: Path, days: int) -> None:
@@ -244,14 +247,12 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     Raises:
         ValueError: naming the file and what is wrong with it.
     """
-    summary = _read_json(run_dir / SUMMARY)
+    summary = read_json(run_dir / SUMMARY)
     problem = check_summary(summary)
     if problem:
         raise ValueError(f"{SUMMARY}: {problem}")
-    record = _read_json(run_dir / RECORD)
-    config = _read_json(run_dir / CONFIG)
-    if not isinstance(record, dict) or not isinstance(config, dict):
-        raise ValueError(f"{RECORD} or {CONFIG} is not a JSON object")
+    record = read_json(run_dir / RECORD)
+    config = read_json(run_dir / CONFIG)
     _check_timeseries(run_dir / TIMESERIES, summary["days"])
     row = {k: (math.nan if v is None else v) for k, v in summary.items()}
     for key, value in (config.get("org") or {}).items():

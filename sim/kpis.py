@@ -244,8 +244,8 @@ def _tactic_counters() -> dict[str, Kpi]:
 
 
 #: The tactics' counters: in every run's summary, 0 when their tactic is off.
-TACTIC_COUNTERS: tuple[str, ...] = tuple(_tactic_counters())
-KPIS.update(_tactic_counters())
+KPIS.update(_tactic_counters_found := _tactic_counters())
+TACTIC_COUNTERS: tuple[str, ...] = tuple(_tactic_counters_found)
 
 #: The headline KPIs, in the order of the ranked table's columns.
 HEADLINE = ("revenue_per_year", "win_rate", "retention_12m", "mql_to_sql_rate")

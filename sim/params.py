@@ -388,29 +388,17 @@ class SimConfig:
     def __post_init__(self) -> None:
         for key in RUN_SETTINGS:
             setattr(self, key, plain(getattr(self, key)))
-        if (
-            isinstance(self.seed, bool)
-            or not isinstance(self.seed, int)
-            or not 0 <= self.seed <= MAX_SEED
-        ):
+        if not _whole_in(self.seed, 0, MAX_SEED):
             raise ConfigError(
                 f"seed = {self.seed!r}: must be a whole number in [0, 2**63 - 1] "
                 "(the run's seed; study tables store it as a 64-bit integer)"
             )
-        if (
-            isinstance(self.days, bool)
-            or not isinstance(self.days, int)
-            or not 1 <= self.days <= MAX_DAYS
-        ):
+        if not _whole_in(self.days, 1, MAX_DAYS):
             raise ConfigError(
                 f"days = {self.days!r}: must be a whole number in [1, {MAX_DAYS}] "
                 "(business days simulated; the most is a century)"
             )
-        if (
-            isinstance(self.warmup_days, bool)
-            or not isinstance(self.warmup_days, int)
-            or not 0 <= self.warmup_days < self.days
-        ):
+        if not _whole_in(self.warmup_days, 0, self.days - 1):
             raise ConfigError(
                 f"warmup_days = {self.warmup_days!r}: must be a whole number in "
                 f"[0, days) = [0, {self.days}) so that some days are measured"
@@ -457,6 +445,11 @@ class SimConfig:
             f"{touches} touches of a lead (nurture_max_days / nurture_touch_days, times 1 + "
             f"max_recycles) it would take the mean deal of {mean:,.0f} above {MAX_DEAL_VALUE:g}"
         )
+
+
+def _whole_in(value: Any, lo: int, hi: int) -> bool:
+    """Whether ``value`` is a whole number (not a bool) in ``[lo, hi]``."""
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
 
 
 SECTIONS: dict[str, type] = {"org": OrgParams, "behaviour": BehaviourParams}

@@ -20,20 +20,17 @@ import json
 import sys
 from pathlib import Path
 
-from sim.io import CONFIG, RECORD, SUMMARY, recorded_config_hash, to_json, versions
+from sim.io import CONFIG, RECORD, SUMMARY, read_json, recorded_config_hash, to_json, versions
 from sim.params import ConfigError, build_config
 from sim.runner import run
 
 
 def _read_json(path: Path) -> dict:
-    """A run file's JSON object, or ConfigError naming the file and what is wrong."""
+    """A run file's JSON object (``sim.io.read_json``), or ConfigError naming the file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read as JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: not a JSON object")
-    return data
+        return read_json(path)
+    except ValueError as exc:
+        raise ConfigError(f"{path.parent}: {exc}") from None
 
 
 def reproduce(run_dir: str | Path) -> tuple[bool, list[str]]:

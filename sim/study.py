@@ -21,7 +21,7 @@ import fcntl
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,23 @@ def check_writable(path: str | Path) -> Path:
             "you can write to"
         )
     return path
+
+
+def run_configs(configs: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """A study's runs, as its identity: each distinct config in full, the seed aside.
+
+    Keyed ``<scenario>/<org>#<n>`` in the order given. The contents of the org and scenario
+    files count, not their names: the same command with another ``--config-dir`` file of the
+    same name is another study.
+    """
+    from sim.params import config_dict
+
+    runs: dict[str, dict[str, Any]] = {}
+    for cfg in configs:
+        data = config_dict(cfg)
+        data.pop("seed")
+        runs[f"{cfg.scenario.name}/{cfg.org.name}#{len(runs)}"] = data
+    return runs
 
 
 def first_difference(old: Any, new: Any, prefix: str = "") -> str | None:

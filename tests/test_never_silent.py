@@ -493,6 +493,6 @@ def test_reproduce_names_a_broken_run_file(tmp_path, capsys):
     write_outputs(sim.run(sim.build_config(seed=1, days=30, warmup_days=5)), tmp_path / "r")
     (tmp_path / "r" / RECORD).write_text("{broken")
     assert reproduce([str(tmp_path / "r")]) == 2
-    assert f"{tmp_path / 'r' / RECORD}: cannot be read as JSON" in _one_error_line(
+    assert f"{tmp_path / 'r'}: {RECORD} is not valid JSON" in _one_error_line(
         capsys.readouterr().err
     )
