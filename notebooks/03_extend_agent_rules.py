@@ -23,9 +23,9 @@
 # common random numbers: the same seeds, so the same market, differences taken seed by seed.
 #
 # The default rule (`sim.policies.FollowUpPolicy`, described in `docs/ODD.md`, 7.11): leads
-# escalated by a liaison first; then the others by the rep's *perceived value* (its own view of
-# the lead times its trust in marketing times a credit weight), best first, skipping those
-# below a bar. A rep works at most `n` leads a day: its spare follow-up capacity.
+# by the rep's *perceived value* (its own view of the lead times its trust in marketing times a
+# credit weight), best first, skipping those below a bar (left unworked by choice). A rep works
+# at most `n` leads a day: its spare follow-up capacity.
 
 # %%
 import os
@@ -56,7 +56,7 @@ from sim.policies import FollowUpPolicy
 # most `n` leads from the rep's `queue`, each once, in the order to work them (the model checks
 # this, and a config may name only a subclass: see the README's Security section). What a
 # rule may look at is the lead's observable state: `lead.ready_day` (the day marketing judged
-# it ready), `lead.mql_day`, `lead.escalated`, `lead.rep_view` (the rep's own
+# it ready), `lead.mql_day`, `lead.rep_view` (the rep's own
 # pre-contact view), `lead.marketer.score(lead, day)` (marketing's score today). A rule must
 # not read `lead.fit` or `lead.intent`: nobody in the model can see those.
 #
@@ -65,8 +65,6 @@ from sim.policies import FollowUpPolicy
 #   (Oldroyd et al., HBR 2011), so this trades quality for timing.
 # - **MarketingScoreFirst**: reps trust marketing's score completely and work leads strictly
 #   by it, ignoring their own view, their trust and the bar.
-#
-# Both keep the liaison's SLA escalations first, so they stay meaningful with that tactic on.
 
 
 # %%
@@ -74,33 +72,21 @@ class NewestFirst(FollowUpPolicy):
     """Work the most recently readied leads first (speed to lead), ignoring their look."""
 
     def choose(self, rep: SalesRep, queue: list[Lead], n: int) -> list[Lead]:
-        """Return at most ``n`` leads: escalated ones, then the newest."""
+        """Return at most ``n`` leads: the newest."""
         if n <= 0 or not queue:
             return []
-        escalated = [lead for lead in queue if lead.escalated]
-        rest = sorted(
-            (lead for lead in queue if not lead.escalated),
-            key=lambda lead: lead.ready_day,
-            reverse=True,
-        )
-        return (escalated + rest)[:n]
+        return sorted(queue, key=lambda lead: lead.ready_day, reverse=True)[:n]
 
 
 class MarketingScoreFirst(FollowUpPolicy):
     """Work leads strictly by marketing's score today, best first."""
 
     def choose(self, rep: SalesRep, queue: list[Lead], n: int) -> list[Lead]:
-        """Return at most ``n`` leads: escalated ones, then by marketing's score."""
+        """Return at most ``n`` leads: by marketing's score, best first."""
         if n <= 0 or not queue:
             return []
         day = rep.model.day
-        escalated = [lead for lead in queue if lead.escalated]
-        rest = sorted(
-            (lead for lead in queue if not lead.escalated),
-            key=lambda lead: lead.marketer.score(lead, day),
-            reverse=True,
-        )
-        return (escalated + rest)[:n]
+        return sorted(queue, key=lambda lead: lead.marketer.score(lead, day), reverse=True)[:n]
 
 
 POLICIES = {
@@ -126,7 +112,7 @@ POLICIES = {
 # arguments (`sim.build_config(n_reps=10, ...)`); the seed is set per replicate.
 
 # %%
-SCENARIO = "baseline"  # any scenario in conf/scenario/, e.g. liaison to see escalations at work
+SCENARIO = "baseline"  # any scenario in conf/scenario/, e.g. liaison
 ORG = "default"
 REPLICATES = 20
 DAYS, WARMUP_DAYS = 500, 125
@@ -261,9 +247,9 @@ display(Image(filename=str(OUT / "policy_differences.png")))
 # %% [markdown]
 # ## 4. Going further
 #
-# - **Another scenario.** Set `SCENARIO = "liaison"` (escalated leads come first in every
-#   policy here) or `"combined_funnel"` (reps see marketing's score, so `MarketingScoreFirst`
-#   and the default see more alike).
+# - **Another scenario.** Set `SCENARIO = "liaison"` (the liaison calls the leads every rule
+#   here leaves waiting past the SLA) or `"combined_funnel"` (reps see marketing's score, so
+#   `MarketingScoreFirst` and the default see more alike).
 # - **Other rules.** `ThresholdPolicy` in `sim/policies.py` decides how marketers move their
 #   hand-off threshold and `RoutingPolicy` which rep a liaison routes a lead to; subclass
 #   them and pass `threshold_policy=...` / `routing_policy=...`, or name them in config

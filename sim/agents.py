@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim.funnel import MARKETING, REP, LeadDefinition, Stage
+from sim.needs import match, promise
 from sim.policies import Goal, check_threshold, follow_up_error
 
 if TYPE_CHECKING:
@@ -29,13 +30,18 @@ class Lead(mesa.Agent):
     without contact and rises with nurturing; it is stored with the day it was last updated
     and evaluated lazily (``intent_at``), so no lead needs daily work while it waits.
 
+    The buyer's *need* (what problem it is trying to solve) is a third latent attribute, a
+    standard normal: what marketing promised (``promise``), what the rep learnt of it and so
+    pitched (``pitch``), and how far both are from the need decide the win chance, the deal's
+    scope and churn (``sim.needs``).
+
     Every random number a lead's fate depends on is drawn once, at creation, from the stream
-    of its origin (``market`` for inbound leads): its measurement errors (``z_*``) and the
-    uniforms that decide contact, qualification, the deal's outcome and a promise/sale
-    mismatch (``u_*``), plus the first renewal's uniform from the ``churn`` stream (for
-    rep-prospected leads, all from the ``prospects`` stream). A tactic changes the
-    *probabilities* these are compared with, never the draws, so paired scenarios differ
-    only by the tactic.
+    of its origin (``market`` for inbound leads): its measurement errors (``z_*``), its need,
+    and the uniforms that decide contact, qualification and the deal's outcome (``u_*``),
+    plus the first renewal's uniform from the ``churn`` stream (for rep-prospected leads, all
+    from the ``prospects`` stream). The errors of what people learn about the need are draws
+    keyed by the lead (``model.keyed_normal``). A tactic changes who learns what and when,
+    never the draws nor the probabilities, so paired scenarios differ only by the tactic.
     """
 
     # Slots for the model's own state: a lead is the model's most numerous object, and with
@@ -55,10 +61,11 @@ class Lead(mesa.Agent):
         "z_score",
         "z_rep",
         "z_cycle",
+        "need",  # the buyer's need (latent; a standard normal)
         "u_contact",
         "u_sql",
         "u_outcome",
-        "u_mismatch",
+        "u_window",  # drawn, not used yet (kept so the market stream stays as it was)
         "u_churn",
         # its journey
         "stage",
@@ -73,10 +80,10 @@ class Lead(mesa.Agent):
         "rep",
         "nurture_slot",  # its slot in the nurture pool, -1 when not in a programme
         "nurtured",
-        "escalated",
         "recycled",
         "handoffs",
-        "mismatch",
+        "history_seen",  # the rep saw marketing's engagement history (and so its promise)
+        "pitch",  # what the rep understood the need to be, and sold (nan before discovery)
         "search_hours",  # prospecting hours spent finding this lead (rep-sourced)
         "rep_view",  # the assigned rep's pre-contact view
         "coverage_at_open",
@@ -103,17 +110,15 @@ class Lead(mesa.Agent):
         self.intent_day = self.created_day = model.day
         self.value = value
         self.territory = territory
-        # The third normal was lead validation's; that tactic now draws its own, keyed by the
-        # lead's place in the market (model.keyed_normal). It is still drawn here, so the
-        # market stream, and every lead, stays what it was.
-        self.z_score, self.z_rep, _, self.z_cycle = z
-        self.u_contact, self.u_sql, self.u_outcome, self.u_mismatch, self.u_churn = u
+        self.z_score, self.z_rep, self.need, self.z_cycle = z
+        self.u_contact, self.u_sql, self.u_outcome, self.u_window, self.u_churn = u
         self.stage = Stage.LEAD
         self.ready_day = self.mql_day = self.followed_day = self.sal_day = -1
         self.sql_day = self.closed_day = self.churn_day = -1
         self.marketer = self.rep = None
         self.nurture_slot = -1
-        self.nurtured = self.escalated = self.mismatch = False
+        self.nurtured = self.history_seen = False
+        self.pitch = math.nan
         self.recycled = self.handoffs = 0
         self.search_hours = self.rep_view = self.coverage_at_open = 0.0
         self.delay_bucket = -1
@@ -155,9 +160,11 @@ class Lead(mesa.Agent):
     def close_opportunity(self) -> None:
         """The buyer decides (a scheduled event at the end of the sales cycle).
 
-        Win chance rises with fit and with how fully the rep served the deal (hours given vs
-        needed), and falls when what sales sells differs from what marketing promised. A deal
-        whose buyer's intent has faded ends in no decision (CSO Insights: about a fifth).
+        Win chance rises with fit, with how fully the rep served the deal (hours given vs
+        needed), with the buyer's intent at the decision and with how well the pitch matched
+        the buyer's need (``sim.needs``). A deal whose buyer's intent has faded ends in no
+        decision (CSO Insights: about a fifth). Nothing here is set by a tactic: a tactic
+        changes what the rep knew, how much time it had and how engaged the buyer stayed.
         """
         model = self.model
         if self.stage is not Stage.SQL:
@@ -167,27 +174,47 @@ class Lead(mesa.Agent):
         rep.opportunities.discard(self)
         open_days = max(1, model.day - self.sql_day)
         coverage = min(1.0, (rep.coverage_integral - self.coverage_at_open) / open_days)
-        intent = self.intent_at(
-            model.day, b.intent_decay_per_day * model.mechanisms.opportunity_decay_factor
-        )
-        p_win = b.win_base * self.fit * coverage * model.mechanisms.win_context_factor
-        if self.mismatch:
-            p_win *= 1.0 - b.mismatch_win_penalty
+        intent = self.intent_at(model.day)
+        p_win = self.win_probability(coverage, intent)
         p_no_decision = b.no_decision_base * (1.0 - intent)
         if self.u_outcome < p_win:
+            self.value = self.contract_value()
             model.win(self)
         elif self.u_outcome < p_win + p_no_decision * (1.0 - p_win):
             model.close(self, Stage.NO_DECISION)
         else:
             model.close(self, Stage.LOST)
 
+    def win_probability(self, coverage: float, intent: float) -> float:
+        """The chance to win: fit x hours served x pitch-to-need match x engagement."""
+        b = self.model.behaviour
+        fitted = match(self.pitch, self.need, b.pitch_tolerance)
+        engaged = 1.0 - b.win_intent_weight + b.win_intent_weight * intent
+        return min(1.0, b.win_base * self.fit * coverage * fitted * engaged)
+
+    def contract_value(self) -> float:
+        """The value of the contract signed.
+
+        Larger for accounts that fit the profile, and a scope cut to what the rep understood
+        of the need.
+        """
+        b = self.model.behaviour
+        fitted = match(self.pitch, self.need, b.pitch_tolerance)
+        return (
+            self.value
+            * (1.0 + b.value_fit_gain * (self.fit - 0.5))
+            * (1.0 - b.value_scope_loss * (1.0 - fitted))
+        )
+
 
 class Customer(mesa.Agent):
     """A won account: renews or churns at the end of each contract term.
 
-    Churn rises when what sales sold did not match what marketing promised (Sabnis et al.;
-    the 2005 MarketingProfs benchmark: aligned firms lose about a third fewer customers) and
-    for customers with a poor fit to the ideal profile.
+    Churn rises for customers with a poor fit to the ideal profile, for those sold something
+    other than what they needed, and for those sold something other than what marketing
+    promised them (``sim.needs``; Sabnis et al. 2013 on the cost of misalignment; the 2005
+    MarketingProfs benchmark: aligned firms lose about a third fewer customers). Each renewal
+    books the contract's value again (recurring revenue).
     """
 
     def __init__(self, model: FunnelModel, lead: Lead) -> None:
@@ -199,13 +226,16 @@ class Customer(mesa.Agent):
     def churn_probability(self) -> float:
         """Chance to churn at the coming renewal."""
         b = self.model.behaviour
-        p = b.churn_base * (0.5 + (1.0 - self.lead.fit))
-        if self.lead.mismatch:
-            p *= 1.0 + b.mismatch_churn_uplift
+        lead = self.lead
+        tol = b.pitch_tolerance
+        wrong_need = 1.0 - match(lead.pitch, lead.need, tol)
+        broken_promise = 1.0 - match(promise(lead), lead.pitch, tol)
+        p = b.churn_base * (0.5 + (1.0 - lead.fit))
+        p *= 1.0 + b.churn_need_gap * wrong_need + b.churn_promise_gap * broken_promise
         return min(1.0, p)
 
     def renew(self) -> None:
-        """Decide at the contract's end: renew for another term or churn."""
+        """Decide at the contract's end: renew for another term (and pay again) or churn."""
         model = self.model
         u = self.lead.u_churn if self.renewals == 0 else model.rngs["customers"].random()
         churned = u < self.churn_probability()
@@ -214,6 +244,7 @@ class Customer(mesa.Agent):
             model.churn(self)
         else:
             self.renewals += 1
+            model.kpis.on_renewal_revenue(self.lead.value)
             model.schedule_after(model.org.contract_days, self.renew)
 
 
@@ -302,7 +333,15 @@ class SalesRep(mesa.Agent):
     prospecting (reps are credited for deals they source), then follow-up of handed leads up
     to its spare capacity, chosen by the follow-up policy; any hours left go to prospecting
     too. A rep discounts marketing's leads by its trust in them, and by an incentive weight
-    when it is not credited for marketing-sourced deals.
+    when it is not credited for marketing-sourced deals; it leaves a lead unworked by choice
+    when that discounted value is below its bar, and for lack of hours otherwise.
+
+    Following up a marketing lead takes ``follow_up_hours`` plus, while the teams keep
+    separate systems, ``rekey_hours`` to find and re-enter the lead's record in sales' own
+    (one shared CRM removes that). The prospecting reserve is an incentive choice: at each
+    review a rep moves it towards whichever of its two sources of deals paid it more per hour
+    in the last period, prospecting or marketing's leads, each counted at the credit the rep
+    gets for it (``reserve_learning_rate``).
     """
 
     def __init__(
@@ -317,10 +356,11 @@ class SalesRep(mesa.Agent):
         self.admin_share = b.rep_admin_share
         self.reserve_share = b.prospect_reserve_share
         self.credit_weight = b.marketing_credit_discount
+        self.rekey_hours = b.rekey_hours  # per marketing lead followed up (separate systems)
         self.trust = b.rep_initial_trust
         self.queue: list[Lead] = []
         # A lower bound on the queue's oldest hand-off day (exact after each expiry scan), so
-        # most days need no scan; escalated leads join the queue out of hand-off order.
+        # most days need no scan.
         self.oldest_mql_day = 0
         self.qualifying: set[Lead] = set()
         self.opportunities: set[Lead] = set()
@@ -330,6 +370,9 @@ class SalesRep(mesa.Agent):
         self.spare_follow_ups = 1  # yesterday's spare follow-up slots, for routing
         self.period_mql_outcomes = 0
         self.period_mql_sqls = 0
+        # credited pipeline value and hours of each source this period (the reserve's choice)
+        self.period_mql_value = self.period_prospect_value = 0.0
+        self.period_mql_hours = self.period_prospect_hours = 0.0
 
     def perceived(self, lead: Lead) -> float:
         """How much the rep thinks a handed lead is worth working."""
@@ -372,7 +415,8 @@ class SalesRep(mesa.Agent):
         day = model.day
         selling, follow_up_hours = self.capacity_today()
         self.expire_queue(day)
-        n_slots = int(follow_up_hours / b.follow_up_hours + 1e-9)
+        per_lead = b.follow_up_hours + self.rekey_hours
+        n_slots = int(follow_up_hours / per_lead + 1e-9)
         chosen = model.follow_up_policy.choose(self, self.queue, n_slots)
         if not isinstance(chosen, list | tuple) or len(chosen) > n_slots:
             raise follow_up_error(model.follow_up_policy, chosen, self.queue, n_slots)
@@ -386,8 +430,10 @@ class SalesRep(mesa.Agent):
             for lead in chosen:
                 self.follow_up(lead)
         self.spare_follow_ups = n_slots - len(chosen)
-        used = len(chosen) * b.follow_up_hours
+        used = len(chosen) * per_lead
         prospecting = self.hours * (1.0 - self.admin_share) - selling - used
+        self.period_mql_hours += used
+        self.period_prospect_hours += prospecting
         model.kpis.on_rep_day(self.hours, self.hours * self.admin_share, selling, used, prospecting)
         self.prospect_hours = prospecting  # spent once every rep has worked (model.prospect)
 
@@ -397,9 +443,10 @@ class SalesRep(mesa.Agent):
         if not self.queue or day - self.oldest_mql_day < expiry:
             return
         keep = []
+        bar = self.model.behaviour.follow_up_bar
         for lead in self.queue:
             if day - lead.mql_day >= expiry:
-                self.model.ignore(lead)
+                self.model.ignore(lead, by_choice=self.perceived(lead) < bar)
             else:
                 keep.append(lead)
         self.queue = keep
@@ -462,11 +509,26 @@ class SalesRep(mesa.Agent):
         self.search_hours = 0.0
 
     def review(self) -> None:
-        """End of a review period: update trust in marketing's leads from what they became."""
+        """End of a review period: update trust, and move the prospecting reserve.
+
+        Trust in marketing's leads follows what they became; the reserve moves towards the
+        source of deals that paid the rep more per hour in the period.
+        """
         b = self.model.behaviour
         if self.period_mql_outcomes > 0:
             observed = self.period_mql_sqls / self.period_mql_outcomes
             signal = min(1.0, observed / b.trusted_mql_sql_rate)
             self.trust += b.trust_learning_rate * (signal - self.trust)
+        if b.reserve_learning_rate > 0 and self.period_mql_hours > 0 < self.period_prospect_hours:
+            own = self.period_prospect_value / self.period_prospect_hours
+            theirs = self.credit_weight * self.period_mql_value / self.period_mql_hours
+            if own + theirs > 0:
+                lean = (own - theirs) / (own + theirs)  # in [-1, 1]
+                self.reserve_share = min(
+                    b.reserve_share_max,
+                    max(0.0, self.reserve_share + b.reserve_learning_rate * lean),
+                )
         self.period_mql_outcomes = 0
         self.period_mql_sqls = 0
+        self.period_mql_value = self.period_prospect_value = 0.0
+        self.period_mql_hours = self.period_prospect_hours = 0.0

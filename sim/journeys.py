@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 COLUMNS = (
     "lead_id", "source", "fit", "intent", "value", "nurtured", "recycled", "handoffs",
     "created_day", "mql_day", "followed_day", "sal_day", "sql_day", "closed_day",
-    "churn_day", "outcome", "rep", "mismatch",
+    "churn_day", "outcome", "rep", "history_seen", "pitch_match", "promise_match",
 )  # fmt: skip
 
 

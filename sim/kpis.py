@@ -112,6 +112,14 @@ KPIS: dict[str, Kpi] = {
             LOWER,
             fmt=_PCT,
         ),
+        Kpi(
+            "unworked_by_choice_share",
+            "rate",
+            "of the MQLs that expired unworked, the share the rep valued below its bar "
+            "(skipped by choice, not for lack of hours)",
+            NEUTRAL,
+            fmt=_PCT,
+        ),
         Kpi("mql_acceptance_rate", "rate", "MQLs accepted by sales (SAL) / MQLs", HIGHER, fmt=_PCT),
         Kpi(
             "mql_to_sql_rate",
@@ -166,10 +174,29 @@ KPIS: dict[str, Kpi] = {
             roles=frozenset({"effect"}),
         ),
         Kpi("revenue", "money", "first-year contract value of the deals won in the window"),
+        Kpi("recurring_revenue", "money", "contract value of the renewals in the window"),
+        Kpi(
+            "bookings_per_year",
+            "money",
+            "first-year contract value of the deals won, per year of the window",
+            HIGHER,
+            "bookings per year",
+            "currency/year",
+            roles=frozenset({"effect"}),
+        ),
+        Kpi(
+            "recurring_revenue_per_year",
+            "money",
+            "contract value of the renewals (customers staying on), per year of the window",
+            HIGHER,
+            "recurring revenue per year",
+            "currency/year",
+            roles=frozenset({"effect"}),
+        ),
         Kpi(
             "revenue_per_year",
             "money",
-            "first-year contract value of the deals won, per year of the window",
+            "bookings_per_year + recurring_revenue_per_year: new deals and renewals",
             HIGHER,
             "revenue per year",
             "currency/year",
@@ -324,6 +351,7 @@ SERIES_COLUMNS: dict[str, tuple[str, str]] = {
     "new_sqls": ("leads/day", "opportunities opened that day"),
     "new_wins": ("deals/day", "deals won that day"),
     "revenue": ("currency/day", "first-year contract value of the deals won that day"),
+    "recurring_revenue": ("currency/day", "contract value of the renewals that day"),
     "leads_created_total": ("leads", "leads created since the start of the run"),
     "rep_utilisation": ("share", "share of reps' non-admin hours on leads and deals"),
     "handoff_threshold": ("score", "marketers' mean hand-off threshold"),
@@ -345,7 +373,7 @@ JOURNEY_COLUMNS: dict[str, tuple[str, str]] = {
     "source": ("category", "marketing (inbound) or rep (prospected)"),
     "fit": ("share", "latent fit with the ideal customer profile"),
     "intent": ("share", "latent intent when the lead left the funnel or the run ended"),
-    "value": ("currency", "potential first-year contract value"),
+    "value": ("currency", "first-year contract value (of a won deal: as sold; else potential)"),
     "nurtured": ("bool", "whether marketing nurtured the lead"),
     "recycled": ("times", "how often the lead was recycled to nurture"),
     "handoffs": ("times", "how often the lead was handed to sales"),
@@ -358,7 +386,9 @@ JOURNEY_COLUMNS: dict[str, tuple[str, str]] = {
     "churn_day": ("business day", "day the customer churned (-1: never)"),
     "outcome": ("category", "the lead's final stage"),
     "rep": ("id", "the rep who worked it (-1: none)"),
-    "mismatch": ("bool", "whether the deal was sold unlike marketing's promise"),
+    "history_seen": ("bool", "whether the rep saw marketing's engagement history of the lead"),
+    "pitch_match": ("share", "how well the rep's pitch matched the buyer's need (nan: no deal)"),
+    "promise_match": ("share", "how well the pitch matched marketing's promise (nan: no deal)"),
 }
 
 #: runs.csv: one row per run: the summary (above) plus these columns.

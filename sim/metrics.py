@@ -24,6 +24,18 @@ if TYPE_CHECKING:
 DELAY_EDGES = (0, 1, 2, 5)
 
 
+#: The day's flows, counted for the time series (the DataCollector records each).
+DAILY_FLOWS = (
+    "new_leads",
+    "new_mqls",
+    "follow_ups",
+    "new_sqls",
+    "new_wins",
+    "revenue",
+    "recurring_revenue",
+)
+
+
 def delay_bucket(delay: int) -> int:
     """Index of the delay bucket for a wait of ``delay`` business days."""
     if delay <= 0:
@@ -52,6 +64,7 @@ class Kpis:
                 "mqls",
                 "mql_follow_ups",
                 "mqls_ignored",
+                "mqls_ignored_by_choice",
                 "mqls_accepted",
                 "mql_sqls",
                 "opportunities",
@@ -59,6 +72,7 @@ class Kpis:
                 "deals_lost",
                 "deals_no_decision",
                 "revenue",
+                "recurring_revenue",
                 "renewals",
                 "churns",
                 "later_renewals",
@@ -92,16 +106,7 @@ class Kpis:
     def reset_day(self) -> None:
         """Start a new day's flow counters (for the time series)."""
         self.today = dict.fromkeys(
-            (
-                "new_leads",
-                "new_mqls",
-                "follow_ups",
-                "new_sqls",
-                "new_wins",
-                "revenue",
-                "rep_available_hours",
-                "rep_busy_hours",
-            ),
+            (*DAILY_FLOWS, "rep_available_hours", "rep_busy_hours"),
             0.0,
         )
 
@@ -144,10 +149,12 @@ class Kpis:
             lead.delay_bucket = delay_bucket(delay)
             self.followed_by_delay[lead.delay_bucket] += 1
 
-    def on_ignored(self) -> None:
-        """A handed lead expired unworked."""
+    def on_ignored(self, by_choice: bool = False) -> None:
+        """A handed lead expired unworked (``by_choice``: valued below the rep's bar)."""
         self.period_ignored += 1
         self.add("mqls_ignored")
+        if by_choice:
+            self.add("mqls_ignored_by_choice")
 
     def on_accepted(self, lead: Lead) -> None:
         """A rep accepted a lead (SAL)."""
@@ -209,6 +216,11 @@ class Kpis:
         else:
             self.add("later_churns" if churned else "later_renewals")
 
+    def on_renewal_revenue(self, value: float) -> None:
+        """A customer renewed: its contract's value is booked again."""
+        self.today["recurring_revenue"] += value
+        self.add("recurring_revenue", value)
+
     def on_rep_day(
         self, hours: float, admin: float, selling: float, follow_up: float, prospecting: float
     ) -> None:
@@ -235,7 +247,7 @@ class Kpis:
         years = max(self.measured_days, 1) / self.model.business_days_per_year
         closed = c["deals_won"] + c["deals_lost"] + c["deals_no_decision"]
         return {
-            "revenue_per_year": float(c["revenue"]) / years,
+            "revenue_per_year": float(c["revenue"] + c["recurring_revenue"]) / years,
             "win_rate": _ratio(c["deals_won"], closed),
             "retention_12m": _ratio(c["renewals"], c["renewals"] + c["churns"]),
             "mql_to_sql_rate": _ratio(c["mql_sqls"], c["mqls"]),
@@ -268,6 +280,10 @@ class Kpis:
             "deals_no_decision": int(c["deals_no_decision"]),
             "no_decision_share": _ratio(c["deals_no_decision"], closed),
             "revenue": float(c["revenue"]),
+            "recurring_revenue": float(c["recurring_revenue"]),
+            "bookings_per_year": float(c["revenue"]) / years,
+            "recurring_revenue_per_year": float(c["recurring_revenue"]) / years,
+            "unworked_by_choice_share": _ratio(c["mqls_ignored_by_choice"], c["mqls_ignored"]),
             "lead_to_customer_rate": _ratio(c["deals_won"], c["leads_created"]),
             "sales_cycle_days_median": (
                 float(np.median(self.lead_to_win_days)) if self.lead_to_win_days else float("nan")

@@ -13,7 +13,7 @@ The order of a day, written out in ``step()``:
 3. marketers touch the nurtured leads due today, all at once in the nurture pool (intent and
    deal size rise; ready leads are handed over, leads out of time are dropped);
 4. tactics do their daily work, in the order the scenario lists them (the validation gate
-   releases checked leads, the liaison escalates leads past the follow-up SLA);
+   releases checked leads, the liaison calls leads waiting past the follow-up SLA);
 5. reps work: opportunities and qualification first, then follow-ups;
 6. reps prospect with the hours left; the leads they find (all reps' drawn in one batch
    from the ``prospects`` stream) are judged at once;
@@ -33,7 +33,6 @@ import gc
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,8 @@ from sim.funnel import OPEN_STAGES, LeadDefinition, Stage, StageLedger
 from sim.journeys import COLUMNS, JourneyLog
 from sim.kpis import HEADLINE
 from sim.limits import check_fits
-from sim.metrics import Kpis
+from sim.metrics import DAILY_FLOWS, Kpis
+from sim.needs import discover, match, promise
 from sim.nurture import NurturePool
 from sim.params import (
     BUSINESS_DAYS_PER_YEAR,
@@ -64,22 +64,6 @@ from sim.tactics import Tactic
 
 JOURNEY_COLUMNS = COLUMNS  # the journey log's columns (sim.journeys)
 NURTURE_START_SLOTS = 1024  # the nurture pool's first allocation (it grows on demand)
-
-
-@dataclass
-class Mechanisms:
-    """The model-wide mechanism settings a tactic may change, in one place, with their meaning.
-
-    A tactic changes them once, in its ``setup``; agents read them where the mechanism acts.
-    (The multipliers among them are to be replaced by mechanisms: see the ODD, 7.14-7.17.)
-    """
-
-    #: chance that a marketing-sourced deal is sold unlike what marketing promised
-    mismatch_probability: float
-    #: factor on the intent decay of open opportunities (marketing's air cover lowers it)
-    opportunity_decay_factor: float = 1.0
-    #: factor on the win chance for how well reps can tailor the pitch
-    win_context_factor: float = 1.0
 
 
 class FunnelModel(mesa.Model):
@@ -146,20 +130,19 @@ class FunnelModel(mesa.Model):
         self.day = 0
         self._agenda: dict[int, list[Callable[[], None]]] = {}  # day -> actions (schedule_after)
 
-        # The mechanism settings a tactic may change in its setup() (declared in Mechanisms).
-        self.mechanisms = Mechanisms(mismatch_probability=b.mismatch_prob)
-
         # The funnel definition: who judges leads by which score.
         combined = cfg.scenario.funnel is Funnel.combined
         if combined:
             shared = LeadDefinition(b.shared_fit_weight, b.shared_score_noise)
             marketing_def, rep_view, rep_accept = shared, shared, shared
-            self.mechanisms.mismatch_probability *= 1.0 - b.combined_mismatch_reduction
         else:
             marketing_def = LeadDefinition(b.marketing_fit_weight, b.marketing_score_noise)
             rep_view = LeadDefinition(1.0, b.rep_view_noise)
             rep_accept = LeadDefinition(1.0, 0.0)
         self.rep_sees_marketing_score = combined
+        # Whether reps see marketing's engagement history of every handed lead (one CRM;
+        # the data-sharing tactic sets it). A liaison's briefing shows it lead by lead.
+        self.history_shared = False
         self.marketers = Marketer.create_agents(self, self.org.n_marketers, marketing_def)
         self.reps = SalesRep.create_agents(
             self, self.org.n_reps, list(range(self.org.n_reps)), rep_view, rep_accept
@@ -411,7 +394,8 @@ class FunnelModel(mesa.Model):
         self.move(lead, Stage.MQL)
         lead.mql_day = self.day
         lead.handoffs += 1
-        lead.escalated = False
+        if self.history_shared:
+            lead.history_seen = True
         if lead.marketer is not None:
             lead.marketer.period_mqls += 1
         self.kpis.on_handoff(first=lead.handoffs == 1)
@@ -424,9 +408,13 @@ class FunnelModel(mesa.Model):
             rep = self.rep_order[lead.territory % len(self.rep_order)]
         rep.assign(lead)
 
-    def ignore(self, lead: Lead) -> None:
-        """A handed lead expired in a rep's queue without a follow-up."""
-        self.kpis.on_ignored()
+    def ignore(self, lead: Lead, by_choice: bool = False) -> None:
+        """A handed lead expired in a rep's queue without a follow-up.
+
+        ``by_choice``: the rep valued it below its bar (it would not have worked it with
+        free hours); otherwise it lacked the hours.
+        """
+        self.kpis.on_ignored(by_choice)
         self.close(lead, Stage.IGNORED)
 
     def accept(self, lead: Lead) -> None:
@@ -464,17 +452,20 @@ class FunnelModel(mesa.Model):
         """A qualified lead becomes an opportunity that closes after a sales cycle."""
         self.move(lead, Stage.SQL)
         lead.sql_day = self.day
-        # Fix intent as it stands today: during the sales cycle it decays at the opportunity
-        # rate (slower under marketing's air cover), from this day on, not retroactively.
+        # Fix intent as it stands today: during the sales cycle it decays from this day on
+        # (and rises with any touches marketing gives the account meanwhile).
         lead.intent = lead.intent_at(self.day)
         lead.intent_day = self.day
         rep = lead.rep
         rep.opportunities.add(lead)
         lead.coverage_at_open = rep.coverage_integral
+        discover(lead)  # qualification's discovery calls: what the rep will pitch (sim.needs)
         if lead.source == MARKETING:
-            lead.mismatch = lead.u_mismatch < self.mechanisms.mismatch_probability
             rep.period_mql_outcomes += 1
             rep.period_mql_sqls += 1
+            rep.period_mql_value += lead.value
+        else:
+            rep.period_prospect_value += lead.value
         self.kpis.on_sql(lead)
         for tactic in self._hooks["on_outcome"]:
             tactic.on_outcome(self, lead, Stage.SQL)
@@ -521,9 +512,17 @@ class FunnelModel(mesa.Model):
                     lead.churn_day,
                     lead.stage.name.lower(),
                     lead.rep.index if lead.rep is not None else -1,
-                    lead.mismatch,
+                    lead.history_seen,
+                    *self._matches(lead),
                 )
             )
+
+    def _matches(self, lead: Lead) -> tuple[float, float]:
+        """(pitch to need, promise to pitch) matches of an opportunity; nan before one."""
+        if math.isnan(lead.pitch):
+            return math.nan, math.nan
+        tol = self.behaviour.pitch_tolerance
+        return match(lead.pitch, lead.need, tol), match(promise(lead), lead.pitch, tol)
 
     def finish(self) -> None:
         """Bring nurtured leads up to date; log the open leads and the active customers.
@@ -576,7 +575,7 @@ class FunnelModel(mesa.Model):
         reporters: dict[str, Any] = {"day": "day"}
         for stage in Stage:
             reporters[f"n_{stage.name.lower()}"] = partial(_stage_count, stage=stage)
-        for key in ("new_leads", "new_mqls", "follow_ups", "new_sqls", "new_wins", "revenue"):
+        for key in DAILY_FLOWS:
             reporters[key] = partial(_today, key=key)
         for name in (
             "leads_created_total",

@@ -164,14 +164,14 @@ class BehaviourParams(_Validated):
         5.0, lo=0.0, lo_open=True, doc="Beta shape b of rep-prospected intent"
     )
     intent_decay_per_day: float = param(
-        0.0228, lo=0.0, hi=1.0, unit="1/day", doc="daily relative decay of intent without contact"
+        0.0362, lo=0.0, hi=1.0, unit="1/day", doc="daily relative decay of intent without contact"
     )
     # --- marketing ---------------------------------------------------------------------
     marketing_fit_weight: float = param(
         0.3, lo=0.0, hi=1.0, doc="weight of fit (vs engagement) in marketing's own score"
     )
     marketing_score_noise: float = param(
-        0.1391, lo=0.0, unit="score sd", doc="noise of marketing's own score"
+        0.0857, lo=0.0, unit="score sd", doc="noise of marketing's own score"
     )
     handoff_threshold: float = param(
         0.45,
@@ -227,9 +227,6 @@ class BehaviourParams(_Validated):
     shared_score_noise: float = param(
         0.15, lo=0.0, unit="score sd", doc="noise of the shared score"
     )
-    combined_mismatch_reduction: float = param(
-        0.4, lo=0.0, hi=1.0, doc="share of promise/sale mismatches a shared definition removes"
-    )
     # --- sales -------------------------------------------------------------------------
     rep_admin_share: float = param(
         0.3, lo=0.0, hi=1.0, doc="share of rep hours on admin and internal work"
@@ -241,6 +238,15 @@ class BehaviourParams(_Validated):
         unit="hours/lead",
         doc="rep time for a first follow-up of a handed lead",
     )
+    rekey_hours: float = param(
+        0.15,
+        lo=0.0,
+        unit="hours/lead",
+        doc="rep time to find and re-enter a handed lead's record in sales' own system",
+        plausible=("uniform", 0.05, 0.3),
+        source="assumption: a few minutes to a quarter hour per record; reps report spending "
+        "a large share of their time on data entry (see docs/ODD.md, 7.10)",
+    )
     qualify_days: int = param(
         10, lo=1, hi=MAX_STAGE_DAYS, unit="business days", doc="length of qualification (SAL)"
     )
@@ -248,13 +254,32 @@ class BehaviourParams(_Validated):
         0.2, lo=0.0, unit="hours/lead/day", doc="rep time per lead in qualification per day"
     )
     opportunity_hours_per_day: float = param(
-        0.1061,
+        0.1867,
         lo=0.0,
         unit="hours/opportunity/day",
         doc="rep time an open opportunity needs per day",
     )
     prospect_reserve_share: float = param(
-        0.1469, lo=0.0, hi=1.0, doc="share of rep hours kept for own prospecting"
+        0.2705, lo=0.0, hi=1.0, doc="reps' initial share of hours kept for own prospecting"
+    )
+    reserve_learning_rate: float = param(
+        0.02,
+        lo=0.0,
+        hi=1.0,
+        unit="share/period",
+        doc="largest change of a rep's prospecting reserve per review, towards the better-paid "
+        "source of deals",
+        plausible=("uniform", 0.0, 0.05),
+        source="assumption: reps shift their time slowly, over quarters, as pay rewards",
+    )
+    reserve_share_max: float = param(
+        0.4,
+        lo=0.0,
+        hi=1.0,
+        doc="largest share of hours a rep keeps for own prospecting",
+        plausible=("uniform", 0.3, 0.5),
+        source="CSO Insights: reps self-generate about half their leads and spend about a "
+        "quarter of their time on lead generation; a rep keeping more is not a seller",
     )
     # A lead a minute: beyond any prospecting, even from bought lists (each found lead is
     # judged and, if accepted, qualified: an agent in the pipeline).
@@ -269,7 +294,7 @@ class BehaviourParams(_Validated):
         0.2, lo=0.0, unit="score sd", doc="noise of a rep's own pre-contact view of a lead"
     )
     rep_initial_trust: float = param(
-        0.7559, lo=0.0, hi=1.0, doc="reps' initial trust in marketing's leads"
+        0.6833, lo=0.0, hi=1.0, doc="reps' initial trust in marketing's leads"
     )
     trust_learning_rate: float = param(
         0.2, lo=0.0, hi=1.0, unit="1/period", doc="weight of the latest period in a rep's trust"
@@ -278,7 +303,7 @@ class BehaviourParams(_Validated):
         0.3, lo=0.0, hi=1.0, lo_open=True, doc="MQL-to-SQL rate at which a rep fully trusts MQLs"
     )
     follow_up_bar: float = param(
-        0.2732, lo=0.0, unit="score", doc="lowest perceived value a rep follows up"
+        0.168, lo=0.0, unit="score", doc="lowest perceived value a rep follows up"
     )
     marketing_credit_discount: float = param(
         0.8, lo=0.0, hi=1.0, doc="weight reps give marketing leads they are not credited for"
@@ -291,35 +316,98 @@ class BehaviourParams(_Validated):
         doc="wait after which an unworked MQL counts as ignored",
     )
     contact_rate: float = param(
-        0.9631, lo=0.0, hi=1.0, doc="chance to reach a lead followed up immediately"
+        0.7087, lo=0.0, hi=1.0, doc="chance to reach a lead followed up immediately"
     )
     decay_rate_per_day: float = param(
         1.5, lo=0.0, unit="1/day", doc="speed of lead decay with follow-up delay"
     )
     decay_floor: float = param(
-        0.2996, lo=0.0, hi=1.0, doc="share of the contact chance left after long delays"
+        0.2045, lo=0.0, hi=1.0, doc="share of the contact chance left after long delays"
     )
-    accept_bar: float = param(0.437, lo=0.0, unit="score", doc="rep's bar for accepting a lead")
+    accept_bar: float = param(0.2849, lo=0.0, unit="score", doc="rep's bar for accepting a lead")
     accept_noise: float = param(
         0.1, lo=0.0, unit="score sd", doc="noise of a rep's post-contact judgement"
     )
-    sql_scale: float = param(2.9677, lo=0.0, doc="SQL chance per unit of fit x intent")
-    win_base: float = param(0.4041, lo=0.0, hi=1.0, doc="win chance of a perfect-fit, served deal")
+    sql_scale: float = param(3.3421, lo=0.0, doc="SQL chance per unit of fit x intent")
+    win_base: float = param(0.9324, lo=0.0, hi=1.0, doc="win chance of a perfect-fit, served deal")
     no_decision_base: float = param(
-        0.2677, lo=0.0, hi=1.0, doc="no-decision chance of a deal with no intent left"
+        0.3883, lo=0.0, hi=1.0, doc="no-decision chance of a deal with no intent left"
     )
-    mismatch_prob: float = param(
-        0.7061, lo=0.0, hi=1.0, doc="chance a marketing-sourced deal is sold unlike promised"
+    # --- what people know of the buyer's need (sim.needs) ---------------------------------
+    promise_noise: float = param(
+        0.8,
+        lo=0.0,
+        unit="need sd",
+        doc="error of marketing's read of a buyer's need from its engagement (and promise)",
+        plausible=("uniform", 0.4, 1.2),
+        source="assumption: engagement data tells marketing roughly, not exactly, what a "
+        "buyer needs; from about half a standard deviation of the need to more than one",
     )
-    mismatch_win_penalty: float = param(
-        0.25, lo=0.0, hi=1.0, doc="relative loss of win chance from a mismatch"
+    discovery_noise: float = param(
+        0.8,
+        lo=0.0,
+        unit="need sd",
+        doc="error of a rep's read of a buyer's need from its discovery calls alone",
+        plausible=("uniform", 0.4, 1.2),
+        source="assumption: as promise_noise; buyer surveys say many sellers do not understand "
+        "the buyer's needs (see docs/ODD.md, 7.6a)",
+    )
+    pitch_tolerance: float = param(
+        1.3,
+        lo=0.0,
+        lo_open=True,
+        unit="need sd",
+        doc="gap between pitch and need at which the match has fallen to exp(-1/2)",
+        plausible=("uniform", 0.9, 2.3),
+        source="assumption anchored on buyer research (RAIN Group: 'understood my needs' is "
+        "among the top differences between winners and runners-up): a pitch one standard "
+        "deviation off the need wins 1.1-1.8 times less often (docs/ODD.md, 7.6a)",
+    )
+    win_intent_weight: float = param(
+        0.5,
+        lo=0.0,
+        hi=1.0,
+        doc="how much of the win chance depends on the buyer's intent at the decision",
+        plausible=("uniform", 0.2, 0.8),
+        source="assumption: a buyer who has gone cold rarely buys, but intent is not all",
+    )
+    value_fit_gain: float = param(
+        0.5,
+        lo=0.0,
+        hi=1.9,
+        doc="relative contract-value gain per unit of fit above 0.5",
+        plausible=("uniform", 0.2, 1.0),
+        source="assumption anchored on ABM practice (best-fit accounts' deals 1.2-3 times the "
+        "worst-fit's; SBI, SiriusDecisions; vendor claims)",
+    )
+    value_scope_loss: float = param(
+        0.15,
+        lo=0.0,
+        hi=1.0,
+        doc="share of contract value lost when the pitch misses the need entirely",
+        plausible=("uniform", 0.0, 0.25),
+        source="assumption: a rep who misreads the need sells a narrower scope; 'nurtured "
+        "leads buy 47% more' (Annuitas, vendor) bounds it from above",
     )
     # --- customers ---------------------------------------------------------------------
     churn_base: float = param(
-        0.094, lo=0.0, hi=1.0, doc="renewal churn chance of a matched customer with fit 0.5"
+        0.1367, lo=0.0, hi=1.0, doc="renewal churn chance of a matched customer with fit 0.5"
     )
-    mismatch_churn_uplift: float = param(
-        2.0509, lo=0.0, doc="relative churn increase from a promise/sale mismatch"
+    churn_need_gap: float = param(
+        1.0,
+        lo=0.0,
+        doc="relative churn increase of a customer sold something entirely other than its need",
+        plausible=("uniform", 0.2, 2.0),
+        source="assumption anchored on churn-reason surveys (lack of realised value is the "
+        "root of about half of churn): customers sold the wrong thing leave at 1.2-3 times "
+        "the rate",
+    )
+    churn_promise_gap: float = param(
+        0.8,
+        lo=0.0,
+        doc="relative churn increase of a customer sold something entirely other than promised",
+        plausible=("uniform", 0.2, 2.0),
+        source="assumption: broken promises (expectation gaps) raise churn; no measured figure",
     )
 
 
@@ -413,6 +501,13 @@ class SimConfig:
                 "sends leads to sales"
             )
         self._check_deal_growth()
+        b = self.behaviour
+        if b.prospect_reserve_share > b.reserve_share_max:
+            raise ConfigError(
+                f"behaviour.prospect_reserve_share = {b.prospect_reserve_share!r}: must be <= "
+                f"behaviour.reserve_share_max = {b.reserve_share_max!r} (the most a rep keeps "
+                "for its own prospecting)"
+            )
 
     def check(self) -> None:
         """Check the config again, after its sections may have been changed in place."""

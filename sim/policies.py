@@ -46,8 +46,8 @@ class Goal(enum.Enum):
 class FollowUpPolicy:
     """Which handed leads a rep follows up today, and in what order.
 
-    Default (triage as described by Sabnis et al. 2013): SLA-escalated leads first; then the
-    rest by the rep's perceived value, best first, skipping leads below the rep's bar. A rep
+    Default (triage as described by Sabnis et al. 2013): by the rep's perceived value, best
+    first, skipping leads below the rep's bar (those it leaves unworked by choice). A rep
     never works more than ``n`` leads (its spare follow-up capacity).
     """
 
@@ -55,18 +55,14 @@ class FollowUpPolicy:
         """Return at most ``n`` leads from ``queue`` to follow up now, in order."""
         if n <= 0 or not queue:
             return []
-        escalated = [lead for lead in queue if lead.escalated]
-        if len(escalated) >= n:
-            return escalated[:n]
         bar = rep.model.behaviour.follow_up_bar
         perceived = rep.perceived
         rest = []  # (perceived value, lead): each lead valued once
         for lead in queue:
-            if not lead.escalated and (value := perceived(lead)) >= bar:
+            if (value := perceived(lead)) >= bar:
                 rest.append((value, lead))
         # the best n, ties in queue order: the same as a stable sort, best first
-        best = heapq.nlargest(n - len(escalated), rest, key=itemgetter(0))
-        return escalated + [lead for _, lead in best]
+        return [lead for _, lead in heapq.nlargest(n, rest, key=itemgetter(0))]
 
 
 class ThresholdPolicy:
@@ -115,9 +111,6 @@ class ThresholdPolicy:
 class RoutingPolicy:
     """Which rep a liaison gives a newly handed lead to.
 
-    (Escalations past the SLA are part of the liaison tactic's mechanism: they go to the rep
-    with the most unused follow-up slots.)
-
     Default: the rep with the most spare follow-up slots net of its queue; ties go to the
     rep listed first.
     """
@@ -127,10 +120,11 @@ class RoutingPolicy:
 
         None leaves the lead to the default territory routing.
         """
-        return max(model.rep_order, key=_room)
+        return max(model.rep_order, key=room)
 
 
-def _room(rep: SalesRep) -> int:
+def room(rep: SalesRep) -> int:
+    """A rep's room for new leads: yesterday's unused follow-up slots, net of its queue."""
     return rep.spare_follow_ups - len(rep.queue)
 
 

@@ -55,14 +55,30 @@ def param(
     unit: str = "",
     doc: str = "",
     lo_open: bool = False,
+    plausible: tuple[Any, ...] | None = None,
+    source: str = "",
 ) -> Any:
     """Declare a parameter: its default, allowed closed range ``[lo, hi]``, unit and meaning.
 
     ``lo_open`` makes the lower bound strict (``> lo``), for quantities such as hours per day
     where zero would make the model meaningless.
+
+    ``plausible`` is the range the true value plausibly lies in (a prior, not the validity
+    bounds): ``("uniform", low, high)``, ``("triangular", low, mode, high)`` or
+    ``("loguniform", low, high)``; ``source`` says where it comes from, or starts with
+    "assumption" and gives the reasoning.
     """
     return field(
-        default=default, metadata={"lo": lo, "hi": hi, "unit": unit, "doc": doc, "lo_open": lo_open}
+        default=default,
+        metadata={
+            "lo": lo,
+            "hi": hi,
+            "unit": unit,
+            "doc": doc,
+            "lo_open": lo_open,
+            "plausible": plausible,
+            "source": source,
+        },
     )
 
 

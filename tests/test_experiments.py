@@ -62,13 +62,25 @@ def test_validation_checks_every_fact_in_the_file(tmp_path):
             assert (row.range_low, row.range_high) == fact.range
             assert float(row.target) == fact.target
     assert (tmp_path / "validation.png").stat().st_size > 10_000
-    failed = set(table.loc[~table.passed, "id"])
-    assert failed <= KNOWN_FAILURES, f"facts that no longer pass: {failed - KNOWN_FAILURES}"
+    # Calibration fits the baseline's facts: they must pass, and so must the extreme
+    # conditions. What alignment does is held out: reached or missed, reported, never tuned.
+    must = (
+        table.loc[table.fit == "fitted"].id.tolist()
+        + table.loc[table.kind == "extreme"].id.tolist()
+    )
+    failed = set(table.loc[~table.passed & table.id.isin(must), "id"])
+    assert failed <= set(KNOWN_MISSES), f"fitted facts that no longer pass: {failed}"
+    assert set(table.loc[table.fit == "held out"].kind) <= {"uplift", "ordering", "extreme"}
     assert "facts pass" in proc.stdout
+    assert (tmp_path / "marginal_hour.csv").exists()
 
 
-#: Facts the calibrated model does not reach yet, with the reason (docs/validation/README.md).
-KNOWN_FAILURES: set[str] = set()
+#: Fitted facts the calibrated baseline misses, with the reason (docs/ODD.md, calibration).
+KNOWN_MISSES = {
+    # credibility L (no source behind the seed's "half"); the fit trades it against the
+    # selling-time fact: 0.146 [0.139, 0.152] against a range from 0.15
+    "prospecting_waste": "just below its range",
+}
 
 
 def test_sensitivity_screening_at_small_scale(tmp_path):

@@ -56,14 +56,19 @@ def test_slow_follow_up_lowers_the_chance_to_reach(model):
     assert results[1] > results[5]
 
 
-def test_mismatch_raises_churn(model):
+def test_churn_rises_when_the_sale_misses_the_need_or_the_promise(model):
     lead = make_lead(model, fit=0.5)
+    lead.need = 0.0
     customer = Customer(model, lead)
-    p_match = customer.churn_probability()
-    lead.mismatch = True
-    assert customer.churn_probability() == pytest.approx(
-        min(1.0, p_match * (1 + model.behaviour.mismatch_churn_uplift))
-    )
+    lead.source = "rep"  # no promise of marketing's: only the need counts
+    lead.pitch = 0.0
+    matched = customer.churn_probability()
+    lead.pitch = 2.0
+    wrong_need = customer.churn_probability()
+    assert wrong_need > matched
+    b = model.behaviour
+    gap = 1 - math.exp(-(2.0**2) / (2 * b.pitch_tolerance**2))
+    assert wrong_need == pytest.approx(min(1.0, matched * (1 + b.churn_need_gap * gap)))
 
 
 def test_volume_goal_lowers_the_threshold_below_quota(model):
@@ -82,15 +87,14 @@ def test_revenue_goal_raises_the_threshold_when_sales_ignores_mqls(model):
     assert ThresholdPolicy().update(marketer) > marketer.threshold
 
 
-def test_follow_up_policy_takes_escalated_first_then_best_above_the_bar(model):
+def test_follow_up_policy_takes_the_best_above_the_bar(model):
     rep = model.rep_order[0]
     rep.trust, rep.credit_weight = 1.0, 1.0
     leads = [make_lead(model) for _ in range(4)]
     for lead, view in zip(leads, (0.9, 0.5, 0.01, 0.7), strict=True):
         lead.rep_view = view
-    leads[1].escalated = True
-    chosen = FollowUpPolicy().choose(rep, leads, 3)
-    assert chosen == [leads[1], leads[0], leads[3]]
+    chosen = FollowUpPolicy().choose(rep, leads, 2)
+    assert chosen == [leads[0], leads[3]]
     assert leads[2] not in FollowUpPolicy().choose(rep, leads, 10)  # below the bar
     assert FollowUpPolicy().choose(rep, leads, 0) == []
 

@@ -1,5 +1,7 @@
 """The nurture pool: batched touches that equal the scalar touch, hand-overs, drops, slots."""
 
+import math
+
 import pytest
 
 from sim import FunnelModel
@@ -54,7 +56,8 @@ def test_a_batch_touch_equals_the_scalar_touch_and_score():
         assert lead.intent == twin.intent  # the same floating-point operations
         assert lead.intent_day == twin.intent_day == model.day
         assert lead.value == twin.value
-        assert lead.intent > lead.intent0
+        decayed = lead.intent0 * math.exp(-b.intent_decay_per_day * (model.day - lead.created_day))
+        assert lead.intent > decayed  # touched: above what decay alone leaves
 
 
 def test_ready_leads_are_handed_over_and_timed_out_ones_dropped():

@@ -70,7 +70,7 @@ def test_validation_draws_the_same_number_for_the_same_lead_whatever_else_runs()
 
         def spy(name, lead, original=original, draws=draws):
             value = original(name, lead)
-            draws[(lead.source, lead.market_index)] = value
+            draws[(name, lead.source, lead.market_index)] = value
             return value
 
         model.keyed_normal = spy

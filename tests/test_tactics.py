@@ -58,22 +58,19 @@ def test_more_liaison_capacity_never_lowers_the_follow_up_rate():
 
 
 def test_no_liaison_hours_is_the_same_as_no_liaison_for_routing():
-    # a liaison with no time routes nothing, escalates nothing, recycles nothing
+    # a liaison with no time routes, briefs, calls and recycles nothing
     idle = sim.run(
-        seed=1,
-        tactics={
-            "liaison": {"hours_per_day": 0.0, "feedback_rate": 0.0, "mismatch_reduction": 0.0}
-        },
-        **MEDIUM,
+        seed=1, tactics={"liaison": {"hours_per_day": 0.0, "feedback_rate": 0.0}}, **MEDIUM
     ).summary
     base = sim.run(seed=1, **MEDIUM).summary
-    for key in ("mqls", "opportunities", "revenue", "leads_recycled", "sla_escalations"):
+    for key in ("mqls", "opportunities", "revenue", "leads_recycled", "liaison_calls"):
         assert idle[key] == base[key], key
 
 
-def test_liaison_escalates_and_recycles():
+def test_liaison_briefs_calls_and_recycles():
     s = sim.run(seed=2, tactics=["liaison"], **MEDIUM).summary
-    assert s["sla_escalations"] > 0
+    assert s["liaison_briefings"] > 0
+    assert s["liaison_calls"] > 0
     assert s["leads_recycled"] > 0
 
 
@@ -83,7 +80,8 @@ def test_shared_goals_change_incentives_and_marketing_goal():
     assert all(r.credit_weight == 1.0 for r in model.reps)
     base = sim.run(seed=3, **MEDIUM).summary
     shared = sim.run(seed=3, tactics=["shared_goals"], **MEDIUM).summary
-    assert shared["rep_prospecting_share"] < base["rep_prospecting_share"]
+    # credited reps value marketing's leads more: they work more of them (how their
+    # prospecting reserve moves is their choice: tests/test_needs.py)
     assert shared["mql_follow_up_rate"] > base["mql_follow_up_rate"]
 
 
@@ -101,18 +99,20 @@ def test_an_overloaded_validation_gate_passes_leads_unchecked():
     assert s["validation_skipped"] > 0
 
 
-def test_data_sharing_reduces_mismatches_and_admin():
+def test_data_sharing_gives_reps_the_history_and_saves_rekeying():
     kw = {"seed": 8, "record_journeys": True, **MEDIUM}
     base = sim.run(**kw)
     shared = sim.run(tactics=["data_sharing"], **kw)
 
-    def mismatch_share(r):
-        won = r.journeys[(r.journeys.sql_day >= 0) & (r.journeys.source == "marketing")]
-        return won.mismatch.mean()
+    def pitch_match(r):
+        deals = r.journeys[(r.journeys.sql_day >= 0) & (r.journeys.source == "marketing")]
+        return deals.pitch_match.mean()
 
-    assert mismatch_share(shared) < mismatch_share(base)
+    assert pitch_match(shared) > pitch_match(base)
+    assert shared.journeys.history_seen.any() and not base.journeys.history_seen.any()
     model = FunnelModel(tactics=["data_sharing"], days=5, warmup_days=0)
-    assert all(r.admin_share < model.behaviour.rep_admin_share for r in model.reps)
+    assert all(r.rekey_hours == 0.0 for r in model.reps)
+    assert model.behaviour.rekey_hours > 0
 
 
 def test_combined_funnel_uses_one_definition():

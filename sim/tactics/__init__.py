@@ -37,7 +37,7 @@ attributes:
 Its randomness comes from its own named streams (``model.stream(name)``) or from draws keyed
 by a lead's place in the market (``model.keyed_normal(name, lead)``): switching it on, or
 adding a tactic, never changes another stream's draws. It reads the model only through its
-public surface (``model.rep_order``, ``model.marketer_order``, ``model.mechanisms``, ...).
+public surface (``model.rep_order``, ``model.marketer_order``, ``model.history_shared``, ...).
 
 Leads being nurtured keep their ``intent``, ``intent_day`` and ``value`` in
 ``model.nurture_pool`` until they leave nurture: a hook that reads them from such leads calls

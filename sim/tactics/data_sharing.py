@@ -1,9 +1,15 @@
 """The data-sharing tactic: one CRM for both teams.
 
-Mechanisms: reps see marketing's engagement history, so their first view of a handed lead
-weighs intent as well as fit, with less error; they pitch what the buyer engaged with, so
-fewer deals are sold unlike what marketing promised and the pitch lands better; marketing
-sees every outcome, so its scoring learns; and nobody re-keys data, which frees rep hours.
+Mechanisms, each a change in who knows what or who spends time on what:
+
+- ``rep_view``: reps see marketing's engagement history in their first look at a handed lead,
+  so their view weighs intent as well as fit, with less error (which leads they work);
+- ``history``: in qualification, the rep knows what the buyer engaged with and so what
+  marketing promised: its read of the buyer's need combines its discovery with marketing's
+  read (``sim.needs``), so it pitches closer to the need and to the promise;
+- ``rekeying``: the lead's record is already in sales' system: no rep re-enters it
+  (``behaviour.rekey_hours`` per lead followed up go back to selling and prospecting);
+- ``feedback``: marketing sees the outcome of every lead it sourced, and its scoring learns.
 """
 
 from __future__ import annotations
@@ -27,43 +33,45 @@ class DataSharing(Tactic):
     name: ClassVar[str] = "data_sharing"
     mechanisms: ClassVar[dict[str, str]] = {
         "rep_view": "reps see marketing's engagement history in their first view of a lead",
-        "admin_time": "nobody re-keys data: rep hours freed",
-        "mismatch": "fewer deals sold unlike what marketing promised",
-        "win_context": "a pitch tailored to what the buyer engaged with",
+        "history": "reps know what the buyer engaged with and was promised when they pitch",
+        "rekeying": "no rep re-enters a handed lead's record in a separate system",
         "feedback": "marketing sees every outcome, and its scoring learns",
     }
     rep_view_intent_weight: float = param(
-        0.4, lo=0.0, hi=1.0, doc="weight reps give engagement history in their view"
+        0.4,
+        lo=0.0,
+        hi=1.0,
+        doc="weight reps give engagement history in their view",
+        plausible=("uniform", 0.2, 0.6),
+        source="assumption: engagement is one signal among several a rep weighs",
     )
     rep_view_noise: float = param(
-        0.12, lo=0.0, unit="score sd", doc="error of a rep's view with the shared history"
+        0.12,
+        lo=0.0,
+        unit="score sd",
+        doc="error of a rep's view with the shared history",
+        plausible=("uniform", 0.08, 0.2),
+        source="assumption: between the scoring noise floor and a rep's own view without it",
     )
-    mismatch_reduction: float = param(
-        0.4, lo=0.0, hi=1.0, doc="share of promise/sale mismatches shared data prevents"
-    )
-    admin_share_saved: float = param(
-        0.05, lo=0.0, hi=1.0, doc="share of rep hours no longer spent re-keying data"
-    )
-    win_boost: float = param(0.1, lo=0.0, doc="relative win-chance gain from a tailored pitch")
     feedback_rate: float = param(
         0.002,
         lo=0.0,
         hi=1.0,
         unit="1/outcome",
         doc="scoring improvement per outcome marketing sees",
+        plausible=("loguniform", 0.0005, 0.008),
+        source="assumption: scoring models are retuned slowly, over hundreds of outcomes",
     )
 
     def setup(self, model: FunnelModel) -> None:
-        """Give reps the engagement history and marketing the outcomes."""
+        """Give reps the engagement history (and the time it saves) and marketing the outcomes."""
         for rep in model.rep_order:
             if self.on("rep_view") and not model.rep_sees_marketing_score:
                 rep.view = LeadDefinition(1.0 - self.rep_view_intent_weight, self.rep_view_noise)
-            if self.on("admin_time"):
-                rep.admin_share = max(0.0, rep.admin_share - self.admin_share_saved)
-        if self.on("mismatch"):
-            model.mechanisms.mismatch_probability *= 1.0 - self.mismatch_reduction
-        if self.on("win_context"):
-            model.mechanisms.win_context_factor *= 1.0 + self.win_boost
+            if self.on("rekeying"):
+                rep.rekey_hours = 0.0
+        if self.on("history"):
+            model.history_shared = True  # every handed lead's history is in sales' system
 
     def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:
         """Marketing sees the outcome of every lead it sourced."""

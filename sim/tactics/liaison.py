@@ -1,12 +1,23 @@
-"""The liaison tactic: people who span marketing and sales.
+"""The liaison tactic: people who span marketing and sales, within their own hours.
 
-Mechanisms (each costs the liaison's hours, so capacity limits the effect): routing handed
-leads to the rep with the most spare follow-up capacity instead of by territory; escalating
-leads that wait past the follow-up SLA to a rep with a free slot (reps work escalated
-leads first); recycling leads sales turned down back to nurture instead of dropping them
-(at most ``max_recycles`` times per lead); carrying outcomes back to
-marketing, whose scoring improves with each one; and, by talking to both sides, fewer deals
-sold unlike what marketing promised.
+As practitioners describe the role, a liaison:
+
+- ``routing``: routes each handed lead to the rep with the most room rather than by
+  territory;
+- ``briefing``: briefs the rep on a handed lead's engagement history, so the rep knows what
+  the buyer engaged with and what marketing promised when it pitches (``sim.needs``);
+- ``sla_calls``: enforces the hand-off agreement: leads still waiting for a first call
+  ``sla_days`` after hand-off are called by the liaison itself (its hours, not a rep's), and
+  those it reaches and sales' definition accepts go to the rep with the fewest leads and
+  deals in hand;
+- ``recycling``: sends leads sales turned down back to nurture instead of dropping them (at
+  most ``max_recycles`` times per lead);
+- ``feedback``: carries outcomes back to marketing, whose scoring improves with each.
+
+Every action costs the liaisons' hours, in the order the day brings them (briefings and
+routing as leads are handed over, then calls, then recycling); when they run out, the rest
+of the day's work is not done. So the liaisons' capacity binds, and more liaisons do more,
+up to the point where every lead is briefed and every waiting lead called.
 """
 
 from __future__ import annotations
@@ -31,14 +42,15 @@ class LiaisonTactic(Tactic):
     name: ClassVar[str] = "liaison"
     mechanisms: ClassVar[dict[str, str]] = {
         "routing": "routes each handed lead to the rep with the most room",
-        "escalation": "escalates leads waiting past the follow-up SLA to a rep with a free slot",
+        "briefing": "briefs the rep on the lead's engagement history and marketing's promise",
+        "sla_calls": "calls leads still waiting past the follow-up SLA itself",
         "recycling": "recycles leads sales turned down back to nurture",
         "feedback": "carries outcomes back to marketing's scoring",
-        "mismatch": "fewer deals sold unlike what marketing promised",
     }
     levers: ClassVar[frozenset[str]] = frozenset({"n_liaisons", "hours_per_day"})
     counters: ClassVar[dict[str, str]] = {
-        "sla_escalations": "leads escalated past the follow-up SLA",
+        "liaison_briefings": "handed leads a liaison briefed a rep on",
+        "liaison_calls": "leads past the follow-up SLA a liaison called itself",
     }
     # A liaison spans a team of reps: the largest organisations would have tens, perhaps
     # hundreds. Every liaison is an agent, and routing a lead asks the liaisons in turn.
@@ -46,17 +58,45 @@ class LiaisonTactic(Tactic):
     hours_per_day: float = param(
         8.0, lo=0.0, hi=24.0, unit="hours/day", doc="working hours of one liaison"
     )
-    route_hours: float = param(0.05, lo=0.0, unit="hours/lead", doc="time to route one lead")
+    route_hours: float = param(
+        0.05,
+        lo=0.0,
+        unit="hours/lead",
+        doc="time to route one lead",
+        plausible=("uniform", 0.02, 0.1),
+        source="assumption: a few minutes to look at a lead and the reps' queues",
+    )
+    brief_hours: float = param(
+        0.33,
+        lo=0.0,
+        unit="hours/lead",
+        doc="time to read a lead's history and brief its rep",
+        plausible=("triangular", 0.15, 0.33, 0.75),
+        source="Hebert Research: most reps prepare under 20 minutes per call, managers expect "
+        "30 or more; 10-45 minutes per lead (assumption for the briefing itself)",
+    )
     sla_days: int = param(
         1,
         lo=0,
         hi=MAX_STAGE_DAYS,
         unit="business days",
-        doc="wait after hand-off at which a lead is escalated",
+        doc="wait after hand-off at which the liaison calls a lead itself",
     )
-    escalation_hours: float = param(0.1, lo=0.0, unit="hours/lead", doc="time to escalate one lead")
+    call_hours: float = param(
+        0.5,
+        lo=0.0,
+        unit="hours/lead",
+        doc="liaison time for a first call of a waiting lead",
+        plausible=("uniform", 0.25, 0.75),
+        source="assumption: as a rep's follow-up (behaviour.follow_up_hours)",
+    )
     recycle_hours: float = param(
-        0.1, lo=0.0, unit="hours/lead", doc="time to recycle one turned-down lead to nurture"
+        0.1,
+        lo=0.0,
+        unit="hours/lead",
+        doc="time to recycle one turned-down lead to nurture",
+        plausible=("uniform", 0.05, 0.25),
+        source="assumption: updating a record and putting the lead in a programme",
     )
     # Each recycle is another nurture programme (and more deal-value growth): a hundred is
     # beyond any real re-engagement policy.
@@ -69,9 +109,8 @@ class LiaisonTactic(Tactic):
         hi=1.0,
         unit="1/outcome",
         doc="scoring improvement per outcome the liaison feeds back",
-    )
-    mismatch_reduction: float = param(
-        0.2, lo=0.0, hi=1.0, doc="share of promise/sale mismatches the liaison prevents"
+        plausible=("loguniform", 0.0005, 0.008),
+        source="assumption: as data_sharing.feedback_rate",
     )
 
     def setup(self, model: FunnelModel) -> None:
@@ -80,8 +119,6 @@ class LiaisonTactic(Tactic):
         self._list = list(self.liaisons)
         # Every part of the effect passes through a liaison who has time: without, none.
         self._staffed = any(liaison.hours_per_day > 0 for liaison in self._list)
-        if self._staffed and self.on("mismatch"):
-            model.mechanisms.mismatch_probability *= 1.0 - self.mismatch_reduction
 
     def _spend(self, hours: float) -> bool:
         return any(liaison.spend(hours) for liaison in self._list)
@@ -92,39 +129,50 @@ class LiaisonTactic(Tactic):
             liaison.start_day()
 
     def route(self, model: FunnelModel, lead: Lead) -> SalesRep | None:
-        """Route to the rep with the most room, if there is liaison time for it."""
+        """Brief the rep on the lead, and route it to the rep with the most room, as hours allow."""
+        if (
+            self.on("briefing")
+            and not lead.history_seen
+            and lead.source == MARKETING
+            and self._spend(self.brief_hours)
+        ):
+            lead.history_seen = True
+            model.kpis.add("liaison_briefings")
         if not self.on("routing") or not self._spend(self.route_hours):
             return None
         policy = model.routing_policy
         return check_rep(policy, policy.choose_rep(model, lead), model)
 
     def on_day(self, model: FunnelModel) -> None:
-        """Enforce the follow-up SLA on leads waiting past it.
+        """Call the leads still waiting past the follow-up SLA, oldest first, as hours allow.
 
-        An escalated lead must be worked before any other (the reps' policy puts it first),
-        so the liaison escalates only into follow-up slots that went unused yesterday, moving
-        the lead to the rep with the most of them (or leaving it with its own rep if that is
-        the one). A liaison balances capacity and overrides triage; it cannot create time.
+        A lead the liaison reaches and sales' definition accepts goes to the rep with the fewest
+        leads and deals in hand, as an accepted lead (the rep qualifies it); one it does not is
+        turned down like any followed-up lead. The liaison's call replaces the rep's follow-up:
+        no rep hours.
         """
-        if not self.on("escalation"):
+        if not self.on("sla_calls") or not self._staffed:
             return
         day = model.day
-        for rep in model.rep_order:
-            waiting = [
-                lead
-                for lead in rep.queue
-                if not lead.escalated and day - lead.mql_day >= self.sla_days
-            ]
-            for lead in waiting:
-                target = max(model.rep_order, key=_spare_slots)
-                if target.spare_follow_ups <= 0 or not self._spend(self.escalation_hours):
-                    return
-                model.kpis.add("sla_escalations")
-                target.spare_follow_ups -= 1
-                if target is not rep:
-                    rep.queue.remove(lead)
-                    target.assign(lead)
-                lead.escalated = True
+        waiting = [
+            (lead.mql_day, i, lead, rep)
+            for rep in model.rep_order
+            for i, lead in enumerate(rep.queue)
+            if day - lead.mql_day >= self.sla_days
+        ]
+        waiting.sort(key=lambda w: (w[0], w[3].index, w[1]))
+        called: dict[SalesRep, set[Lead]] = {}
+        for _, _, lead, rep in waiting:
+            if not self._spend(self.call_hours):
+                break
+            called.setdefault(rep, set()).add(lead)
+            # the rep with the fewest leads and deals in hand (it qualifies what is accepted)
+            target = min(model.rep_order, key=_in_hand)
+            lead.rep = target
+            model.kpis.add("liaison_calls")
+            target.follow_up(lead)
+        for rep, leads in called.items():
+            rep.queue = [lead for lead in rep.queue if lead not in leads]
 
     def on_rejected(self, model: FunnelModel, lead: Lead) -> bool:
         """Recycle a turned-down lead to nurture instead of dropping it."""
@@ -146,8 +194,8 @@ class LiaisonTactic(Tactic):
             lead.marketer.learn(self.feedback_rate)
 
 
-def _spare_slots(rep: SalesRep) -> int:
-    return rep.spare_follow_ups
+def _in_hand(rep: SalesRep) -> int:
+    return len(rep.qualifying) + len(rep.opportunities)
 
 
 def _liaison_class() -> type:
@@ -166,10 +214,7 @@ def _liaison_class() -> type:
     class Liaison(mesa.Agent):
         """Spans marketing and sales (the ``liaison`` tactic), with limited hours a day.
 
-        Routes each handed lead to the rep with the most spare follow-up capacity, escalates
-        leads waiting past the follow-up SLA to a rep with room (reps work escalated leads
-        first), recycles rejected and disqualified leads to nurture instead of dropping them,
-        and carries outcomes back to marketing so its scoring improves.
+        Its hours a day are what the tactic's mechanisms spend (see the module docstring).
         """
 
         def __init__(self, model: FunnelModel, hours: float) -> None:

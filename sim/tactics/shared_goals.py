@@ -1,10 +1,17 @@
 """The shared-goals tactic: marketing measured on revenue, reps credited for its deals.
 
-Mechanisms: marketers stop chasing an MQL quota and move their hand-off threshold with what
-sales can work (``Goal.revenue`` in ``ThresholdPolicy``); reps, now credited for marketing's
-deals, stop discounting those leads and keep less time back for their own prospecting; and
-marketing keeps nurturing accounts with open opportunities ("air cover"), so buyers' intent
-fades more slowly during the sales cycle and fewer deals end in no decision.
+It changes incentives only; what people then do follows from them:
+
+- ``marketing_goal``: marketers stop chasing an MQL quota and move their hand-off threshold
+  with what sales can work and qualify (``Goal.revenue`` in ``ThresholdPolicy``);
+- ``rep_credit``: reps are credited for marketing-sourced deals, so they stop discounting
+  those leads when choosing what to work (``marketing_credit_discount`` no longer applies);
+  and, as each rep moves its prospecting reserve towards whichever source paid it more per
+  hour (``SalesRep.review``), credited reps keep back only the time their own prospecting
+  earns;
+- ``air_cover``: marketing, now paid on revenue, keeps nurturing the accounts with open
+  opportunities (a touch every ``nurture_touch_days``, raising the buyer's intent as nurture
+  does), within its nurture capacity: each covered opportunity holds a nurture slot.
 """
 
 from __future__ import annotations
@@ -12,11 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from sim.funnel import Stage
 from sim.policies import Goal
 from sim.schema import param
 from sim.tactics import Tactic
 
 if TYPE_CHECKING:
+    from sim.agents import Lead, Marketer
     from sim.model import FunnelModel
 
 
@@ -28,21 +37,26 @@ class SharedGoals(Tactic):
     mechanisms: ClassVar[dict[str, str]] = {
         "marketing_goal": "marketing measured on revenue: its bar follows what sales can work",
         "rep_credit": "reps credited for marketing's deals stop discounting its leads",
-        "prospect_reserve": "credited reps keep less time back for their own prospecting",
         "air_cover": "marketing keeps nurturing accounts with open opportunities",
     }
-    prospect_reserve_cut: float = param(
-        0.5, lo=0.0, hi=1.0, doc="share of their prospecting reserve reps give up when credited"
-    )
-    air_cover: float = param(
-        0.5, lo=0.0, hi=1.0, doc="share of opportunities' intent decay that marketing offsets"
-    )
+    counters: ClassVar[dict[str, str]] = {
+        "air_cover_touches": "marketing touches of accounts with open opportunities",
+    }
     target_ignored_share: float = param(
-        0.35, lo=0.0, hi=1.0, doc="share of unworked MQLs marketing aims for under a revenue goal"
+        0.35,
+        lo=0.0,
+        hi=1.0,
+        doc="share of unworked MQLs marketing aims for under a revenue goal",
+        plausible=("uniform", 0.2, 0.5),
+        source="assumption: a revenue-measured marketer tolerates some unworked leads",
     )
-
     min_mql_sql_rate: float = param(
-        0.12, lo=0.0, hi=1.0, doc="MQL-to-SQL rate below which marketing raises its bar"
+        0.12,
+        lo=0.0,
+        hi=1.0,
+        doc="MQL-to-SQL rate below which marketing raises its bar",
+        plausible=("uniform", 0.08, 0.2),
+        source="benchmark MQL-to-SQL rates of 8-20% (sim/data/stylized_facts.yaml, mql_to_sql)",
     )
 
     def setup(self, model: FunnelModel) -> None:
@@ -52,10 +66,33 @@ class SharedGoals(Tactic):
                 marketer.goal = Goal.revenue
                 marketer.target_ignored_share = self.target_ignored_share
                 marketer.min_mql_sql_rate = self.min_mql_sql_rate
-        for rep in model.rep_order:
-            if self.on("rep_credit"):
+        if self.on("rep_credit"):
+            for rep in model.rep_order:
                 rep.credit_weight = 1.0
-            if self.on("prospect_reserve"):
-                rep.reserve_share *= 1.0 - self.prospect_reserve_cut
-        if self.on("air_cover"):
-            model.mechanisms.opportunity_decay_factor *= 1.0 - self.air_cover
+        self.covered: dict[Lead, Marketer] = {}
+
+    def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:
+        """Cover a new opportunity if its marketer has a free nurture slot; free it at close."""
+        if not self.on("air_cover"):
+            return
+        if stage is Stage.SQL:
+            marketers = model.marketer_order
+            marketer = lead.marketer or marketers[lead.market_index % len(marketers)]
+            if marketer.nurturing < marketer.capacity:
+                marketer.nurturing += 1
+                self.covered[lead] = marketer
+                model.schedule_after(model.behaviour.nurture_touch_days, lambda: self._touch(lead))
+        elif stage in (Stage.CUSTOMER, Stage.LOST, Stage.NO_DECISION):
+            marketer = self.covered.pop(lead, None)
+            if marketer is not None:
+                marketer.nurturing -= 1
+
+    def _touch(self, lead: Lead) -> None:
+        """A nurture touch of a covered, still open opportunity."""
+        if lead not in self.covered:
+            return
+        model = lead.model
+        b = model.behaviour
+        lead.touch(model.day, b.nurture_intent_gain)
+        model.kpis.add("air_cover_touches")
+        model.schedule_after(b.nurture_touch_days, lambda: self._touch(lead))
