@@ -435,8 +435,12 @@ def decomposition_chart(table: pd.DataFrame, kpi: str, n: int, stem: Path) -> li
                     capsize=4,
                     linewidth=1.3,
                 )
-            edge = max(eff, hi if np.isfinite(hi) else eff)
-            ax.text(edge + 0.03 * span, yi, f"{eff:+.1%}", va="center", fontsize=11)
+            if eff < 0:  # the number beside the bar's far end, clear of its interval
+                edge = min(eff, lo if np.isfinite(lo) else eff) - 0.02 * span
+            else:
+                edge = max(eff, hi if np.isfinite(hi) else eff) + 0.02 * span
+            ha = "right" if eff < 0 else "left"
+            ax.text(edge, yi, f"{eff:+.1%}", va="center", ha=ha, fontsize=11)
         ax.axvline(0, color="black", linewidth=1)
         ax.axhline(y[len(part)] + 0.5, color="#bbbbbb", linewidth=0.8, linestyle="--")
         ax.set_yticks(y, [b[0] for b in bars])
@@ -446,7 +450,7 @@ def decomposition_chart(table: pd.DataFrame, kpi: str, n: int, stem: Path) -> li
         ax.tick_params(labelbottom=True)
     for ax in axes[-1]:
         ax.set_xlabel(f"change in {label} vs baseline (95% interval)")
-    axes[0, 0].set_xlim(low - 0.03 * span, high + 0.18 * span)
+    axes[0, 0].set_xlim(low - (0.16 if low < 0 else 0.03) * span, high + 0.16 * span)
     fig.suptitle(
         f"Why each tactic works: its mechanisms one at a time ({n} paired replicates)",
         x=0.01,
