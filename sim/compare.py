@@ -262,10 +262,15 @@ def decomposition_section(
             f"above. For one that does, run {command} with this comparison's other settings."
         )
     else:
+        same_seeds = sorted(seeds) == sorted(int(x) for x in runs.seed.unique())
         rep.para(
-            "It was made with the same model version and settings as this comparison (on its "
-            "own seeds, so its 'all together' effects may differ from the ranked table within "
-            "their intervals)."
+            "It was made with the same model version and settings as this comparison"
+            + (
+                ", on the same seeds: its 'all together' rows are the ranked table's effects."
+                if same_seeds
+                else " but on other seeds, so its 'all together' rows may differ from the "
+                "ranked table within their intervals."
+            )
         )
     rep.table(dec.display_table(found.table))
     if figure is not None:

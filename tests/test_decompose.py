@@ -190,6 +190,7 @@ def test_the_report_embeds_the_latest_decomposition_of_its_org(
     assert str(newest.name) in md and record["created"] in md
     assert f"model version {record['version']}" in md
     assert "same model version and settings" in md and "Caution" not in md
+    assert "but on other seeds" in md  # the decomposition ran seeds 1-3, this comparison 1-2
     assert "interaction (full - sum alone)" in md and "admin_time" in md
     assert "figures/decomposition.png" in md
     assert (report_dir / "figures" / "decomposition.png").exists()
