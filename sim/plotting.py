@@ -386,18 +386,8 @@ def decomposition_chart(table: pd.DataFrame, kpi: str, n: int, stem: Path) -> li
     )
     label = KPIS[kpi].label if kpi in KPIS else _pretty(kpi)
     colours = {"alone": OKABE_ITO[0], "full": OKABE_ITO[1], "interaction": "#888888"}
-    shown = [
-        "effect_alone",
-        "alone_lo95",
-        "alone_hi95",
-        "full",
-        "full_lo95",
-        "full_hi95",
-        "interaction",
-        "interaction_lo95",
-        "interaction_hi95",
-    ]
-    values = table[shown].to_numpy(float).ravel()
+    # the axis spans every bar and interval drawn (not the "without" columns)
+    values = table.filter(regex=r"^(effect_alone|alone_|full|interaction)").to_numpy(float).ravel()
     values = values[np.isfinite(values)]
     low = min(float(values.min()) if len(values) else 0.0, 0.0)
     high = max(float(values.max()) if len(values) else 0.0, 0.0)
