@@ -277,6 +277,14 @@ def _main(argv: list[str]) -> int:
             )
             return FAILED
     print(_summary_text(table, own["kpi"], len(seeds)))
+    missing = table.loc[table.n < len(seeds)]
+    if len(missing):
+        print(
+            f"note: {own['kpi']} has no value in some runs (a rate with no events in the "
+            f"window), so {len(missing)} row(s) rest on fewer than {len(seeds)} seed pairs "
+            "(column n); a longer run (days=) or another kpi= avoids it",
+            file=sys.stderr,
+        )
     print(f"\nwritten: {out / dec.TABLE}, {out / (dec.FIGURE + '.png')}, {out / dec.RECORD}")
     return 0
 

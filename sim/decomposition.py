@@ -171,6 +171,8 @@ def _interaction(
     """``full - sum(alone)`` of the relative effects, with its paired interval."""
     cols = [BASELINE, full, *alone]
     pairs = wide[cols].dropna()
+    if pairs.empty:  # the KPI has no value in these runs (a rate without events)
+        return {"interaction": np.nan, "interaction_lo95": np.nan, "interaction_hi95": np.nan}
     k = len(alone)
     combined = pairs[full] - pairs[alone].sum(axis=1) + k * pairs[BASELINE]
     frame = pd.concat(

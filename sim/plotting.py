@@ -415,6 +415,9 @@ def decomposition_chart(table: pd.DataFrame, kpi: str, n: int, stem: Path) -> li
         )
         y = np.arange(len(bars))[::-1]
         for yi, (_, eff, lo, hi, kind) in zip(y, bars, strict=True):
+            if not np.isfinite(eff):  # no value of the KPI in these runs
+                ax.text(0.01 * span, yi, "n/a", va="center", fontsize=11, color="#555555")
+                continue
             ax.barh(yi, eff, color=colours[kind], alpha=0.85, height=0.62)
             if np.isfinite(lo) and np.isfinite(hi):
                 ax.errorbar(
