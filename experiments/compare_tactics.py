@@ -40,7 +40,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from experiments.common import Bar, split_args
+from experiments.common import Bar, entry, split_args
 from sim.config import (
     SCENARIO_EDIT,
     config_dir_args,
@@ -48,7 +48,7 @@ from sim.config import (
     resolve_output_dir,
     validate_overrides,
 )
-from sim.exits import FAILED, INTERRUPTED, guarded
+from sim.exits import FAILED, INTERRUPTED
 from sim.io import RECORD
 from sim.params import ConfigError, SimConfig
 from sim.study import check_writable, open_study, run_configs
@@ -238,11 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line, validate every run, then launch the sweep through Hydra."""
     from sim.cli import launcher_fixes
 
-    argv = launcher_fixes(sys.argv[1:] if argv is None else argv)
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__)
-        return 0
-    return guarded(lambda: _main(argv), argv)
+    return entry(launcher_fixes(sys.argv[1:] if argv is None else argv), __doc__, _main)
 
 
 def _main(argv: list[str]) -> int:

@@ -38,7 +38,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.common import split_args
+from experiments.common import entry, split_args
 from sim import decomposition as dec
 from sim.config import (
     SCENARIO_EDIT,
@@ -47,7 +47,7 @@ from sim.config import (
     group_options,
     resolve_output_dir,
 )
-from sim.exits import FAILED, debugging, describe_failure, guarded
+from sim.exits import FAILED, debugging, describe_failure
 from sim.kpis import HEADLINE, KPIS
 from sim.params import ConfigError, SimConfig, build_config, config_dict
 from sim.study import check_writable, open_study, run_configs
@@ -220,11 +220,7 @@ def distinct(configs: dict[str, SimConfig]) -> tuple[list[SimConfig], dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse, validate everything, then run the decomposition and write it."""
-    argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__)
-        return 0
-    return guarded(lambda: _main(argv), argv)
+    return entry(sys.argv[1:] if argv is None else argv, __doc__, _main)
 
 
 def _main(argv: list[str]) -> int:
