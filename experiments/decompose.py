@@ -264,7 +264,7 @@ def _main(argv: list[str]) -> int:
             table = write(out, own, plan, configs, descriptions, unique, index, seeds, summaries)
             _record(out, own, tactics, plan, configs, unique, seeds, wall, argv)
         except Exception as exc:  # after work started: one line, exit 1
-            if debugging(argv) or isinstance(exc, KeyboardInterrupt):
+            if debugging(argv):
                 raise
             print(
                 f"error: {step} failed: {describe_failure(exc)}; {out} is incomplete "
