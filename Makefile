@@ -4,11 +4,16 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bytecode clean-venv
+.PHONY: run decompose test lint bytecode clean-venv
 
 ## run: the tactic comparison on the default organisation (every scenario x 20 seeds)
 run: $(STAMP) bytecode
 	$(PYTHON) -m experiments.compare_tactics
+
+## decompose: why each tactic works: each mechanism alone and left out (default org, 10 seeds);
+## the comparison report (make run) embeds the newest one of its organisation
+decompose: $(STAMP) bytecode
+	$(PYTHON) -m experiments.decompose
 
 ## test: the test suite (exit 5, "no tests collected", fails like any other failure)
 test: $(STAMP) bytecode

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import sim
@@ -94,6 +95,19 @@ def parse(
     except ConfigError as exc:
         return fail(exc)
     return opts, rest
+
+
+def entry(argv: list[str], doc: str | None, body: Callable[[list[str]], int]) -> int:
+    """A program's entry point: ``--help`` prints ``doc``; else ``body(argv)``, guarded.
+
+    Guarded by ``sim.exits.guarded``: bad input is one line and exit 2, a failure 1, Ctrl-C 130.
+    """
+    if any(a in ("-h", "--help") for a in argv):
+        print(doc)
+        return 0
+    from sim.exits import guarded
+
+    return guarded(lambda: body(argv), argv)
 
 
 def fail(exc: BaseException) -> int:

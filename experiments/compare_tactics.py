@@ -9,6 +9,7 @@ Usage::
     python -m experiments.compare_tactics hydra/launcher=ray hydra.launcher.ray.init.address=H:P
     python -m experiments.compare_tactics from=multirun/2026-11-23/10-00-00-000000 out=cmp
     python -m experiments.compare_tactics resume=comparisons/2026-11-23/10-00-00-000000_default
+    python -m experiments.compare_tactics decomposition=decompositions/2026-11-23/09-00-00_default
 
 Every scenario runs with the same ``replicates`` seeds (``seed_base``, ``seed_base + 1``, ...),
 so runs pair up by seed and each tactic's effect is computed on the paired differences. The
@@ -17,6 +18,11 @@ Hydra's launcher plugin (joblib on all local cores by default); a callback shows
 when the sweep ends, aggregates it (``sim.compare.aggregate``) into runs.csv, effects.csv,
 figures/ and report.md / report.html inside the sweep directory. Any other ``key=value`` is a
 ``python -m sim`` override applied to every run (``org=...``, ``behaviour.x=...``, ...).
+
+The report embeds an effect decomposition (``python -m experiments.decompose``) without
+running one: the newest of the organisation's under ``decompositions/`` (by the time each
+records), or the one named with ``decomposition=DIR``; it says when that one was made with
+other settings or another model version, and how to make one when there is none.
 
 An interrupted comparison resumes with ``resume=<its directory>`` and the same settings: a
 run whose ``run.json`` records the same config hash is reused, the rest are run.
@@ -34,7 +40,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from experiments.common import Bar, split_args
+from experiments.common import Bar, entry, split_args
 from sim.config import (
     SCENARIO_EDIT,
     config_dir_args,
@@ -42,7 +48,7 @@ from sim.config import (
     resolve_output_dir,
     validate_overrides,
 )
-from sim.exits import FAILED, INTERRUPTED, guarded
+from sim.exits import FAILED, INTERRUPTED
 from sim.io import RECORD
 from sim.params import ConfigError, SimConfig
 from sim.study import check_writable, open_study, run_configs
@@ -57,6 +63,7 @@ OPTIONS = {
     "from": None,
     "out": None,
     "resume": None,
+    "decomposition": None,
 }
 
 
@@ -100,6 +107,8 @@ class Progress:
 # the launcher's workers, and a running thread cannot be pickled.
 _PROGRESS: dict[str, Progress] = {}
 _FAILURES: list[str] = []
+# The decomposition= option, for the callback (which runs in this process, from this module)
+_DECOMPOSITION: list[Path] = []
 
 
 class ComparisonCallback(Callback):
@@ -126,19 +135,19 @@ class ComparisonCallback(Callback):
         if sweep_failures(Path(sweep_dir), self.total_jobs):
             return  # main() reports them; a comparison with runs missing would mislead
         try:
-            report(Path(sweep_dir), None, self.baseline)
+            report(Path(sweep_dir), None, self.baseline, *_DECOMPOSITION[-1:])
         except Exception as exc:  # Hydra would only warn: record it so main() exits non-zero
             _FAILURES.append(f"aggregating {sweep_dir} failed: {type(exc).__name__}: {exc}")
             if os.environ.get("HYDRA_FULL_ERROR") == "1":
                 raise
 
 
-def report(root: Path, out: Path | None, baseline: str) -> None:
+def report(root: Path, out: Path | None, baseline: str, decomposition: Path | None = None) -> None:
     """Aggregate the runs under ``root`` and print the ranked table and where the report is."""
     from sim.compare import aggregate
 
     started = time.perf_counter()
-    result = aggregate(root, out, baseline=baseline)
+    result = aggregate(root, out, baseline=baseline, decomposition=decomposition)
     runs = result.runs
     first = runs.iloc[0]
     n = int(result.table["pairs"].min()) if len(result.table) else 0
@@ -174,6 +183,16 @@ def all_scenarios(overrides: list[str] | tuple[str, ...] = ()) -> list[str]:
 def _check_options(own: dict[str, Any], rest: list[str]) -> None:
     """Refuse options that would do nothing, or silently replace the sweep built here."""
     overrides = [a for a in rest if not a.startswith("-")]
+    if own["decomposition"] is not None:
+        from sim.decomposition import load
+
+        try:
+            load(own["decomposition"])
+        except ValueError as exc:
+            raise ConfigError(
+                f"decomposition={own['decomposition']}: {exc}; name a directory made by "
+                "python -m experiments.decompose"
+            ) from None
     if own["from"] is not None:
         ignored = [a for a in overrides if not a.startswith("hydra.searchpath=")]
         for key in ("resume", "replicates", "seed_base", "scenarios"):
@@ -219,11 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line, validate every run, then launch the sweep through Hydra."""
     from sim.cli import launcher_fixes
 
-    argv = launcher_fixes(sys.argv[1:] if argv is None else argv)
-    if any(a in ("-h", "--help") for a in argv):
-        print(__doc__)
-        return 0
-    return guarded(lambda: _main(argv), argv)
+    return entry(launcher_fixes(sys.argv[1:] if argv is None else argv), __doc__, _main)
 
 
 def _main(argv: list[str]) -> int:
@@ -239,7 +254,12 @@ def _main(argv: list[str]) -> int:
     if not Path(own["from"]).is_dir():
         raise ConfigError(f"from={own['from']}: no such directory")
     try:
-        report(Path(own["from"]), Path(own["out"]) if own["out"] else None, own["baseline"])
+        report(
+            Path(own["from"]),
+            Path(own["out"]) if own["out"] else None,
+            own["baseline"],
+            Path(own["decomposition"]) if own["decomposition"] else None,
+        )
     except (ValueError, FileNotFoundError) as exc:  # the runs cannot be compared
         print(f"error: aggregating {own['from']} failed: {exc}", file=sys.stderr)
         return FAILED
@@ -306,6 +326,7 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
             file=sys.stderr,
         )
         _FAILURES.clear()
+        _DECOMPOSITION[:] = [Path(own["decomposition"])] if own["decomposition"] else []
         saved_quiet = os.environ.get("FUNNEL_SIM_QUIET")
         os.environ["FUNNEL_SIM_QUIET"] = "1"  # one progress bar instead of a line per run
         try:

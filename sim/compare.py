@@ -7,13 +7,16 @@ own sweep, or a sweep run elsewhere with any launcher): each run is read from it
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from sim import decomposition as dec
 from sim.effects import EFFECT_KPIS, LEVEL, paired_effects, ranked
-from sim.io import atomic_write, incomplete_runs, load_runs, load_timeseries
+from sim.io import RECORD, atomic_write, incomplete_runs, load_runs, load_timeseries, read_json
 from sim.kpis import HEADLINE, KPIS, with_role
 from sim.params import BUSINESS_DAYS_PER_YEAR
 from sim.plotting import effect_chart, funnel_chart, timeseries_chart
@@ -79,12 +82,22 @@ def _check_single_org(runs: pd.DataFrame) -> None:
 
 
 def aggregate(
-    root: str | Path, out_dir: str | Path | None = None, baseline: str = "baseline"
+    root: str | Path,
+    out_dir: str | Path | None = None,
+    baseline: str = "baseline",
+    decomposition: str | Path | None = None,
+    decompositions: str | Path = dec.DEFAULT_ROOT,
 ) -> Comparison:
     """Read every run under ``root`` and write the comparison into ``out_dir`` (default root).
 
     Writes ``runs.csv``, ``effects.csv``, the figures under ``figures/`` (PNG and SVG),
-    ``report.md`` and ``report.html``.
+    ``report.md`` and ``report.html``. The report embeds an effect decomposition, never
+    running one: the one in directory ``decomposition`` if given, else the newest of the
+    runs' organisation under ``decompositions`` (``sim.decomposition.find_latest``), else
+    it says how to make one.
+
+    Raises:
+        ValueError: the runs cannot be compared, or ``decomposition`` is not a readable one.
     """
     root = Path(root)
     out = Path(out_dir) if out_dir is not None else root
@@ -139,7 +152,21 @@ def aggregate(
     fig_paths["timeseries"] = paths[0]
     files += paths
 
-    report = build_report(runs, effects, table, fig_paths, baseline)
+    org = str(runs.org.iloc[0])
+    found = dec.load(decomposition) if decomposition else dec.find_latest(org, decompositions)
+    embedded = None
+    if found is not None:
+        copies = []
+        for suffix in (".png", ".svg"):  # the report links figures under its own directory
+            source = found.figure.with_suffix(suffix)
+            if source.exists():
+                target = figs / f"decomposition{suffix}"
+                atomic_write(target, lambda p, s=source: shutil.copyfile(s, p))
+                copies.append(target)
+        files += copies
+        png = figs / "decomposition.png"
+        embedded = (found, comparison_settings(root, runs), png if png in copies else None)
+    report = build_report(runs, effects, table, fig_paths, baseline, embedded, decompositions)
     atomic_write(out / "report.md", lambda p: p.write_text(report.to_markdown(out)))
     atomic_write(out / "report.html", lambda p: p.write_text(report.to_html()))
     files += [out / "report.md", out / "report.html"]
@@ -153,12 +180,111 @@ def aggregate(
     )
 
 
+def comparison_settings(root: Path, runs: pd.DataFrame) -> dict[str, Any]:
+    """What a decomposition is checked against: the comparison's org, code and settings."""
+    first = runs.iloc[0]
+    try:  # the code a run was made with is in its run.json, not in runs.csv
+        digest = read_json(root / first.run_dir / RECORD).get("source_digest")
+    except (OSError, ValueError):
+        digest = None
+    return {
+        "org": str(first["org"]),
+        "version": str(first["version"]),
+        "source_digest": digest,
+        "days": int(first.days),
+        "warmup_days": int(first.warmup_days),
+        "org_params": {
+            c.removeprefix("org."): first[c].item() if hasattr(first[c], "item") else first[c]
+            for c in runs.columns
+            if c.startswith("org.")
+        },
+        "settings_hash": first.get("settings_hash"),
+    }
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def decomposition_section(
+    rep: Report,
+    embedded: tuple[dec.Decomposition, dict[str, Any], Path | None] | None,
+    runs: pd.DataFrame,
+    searched: str | Path,
+) -> None:
+    """The report's section on why each tactic works: the latest decomposition, as it is."""
+    first = runs.iloc[0]
+    org = first["org"]
+    rep.heading("Why each tactic works: effect decomposition")
+    command = (
+        f"python -m experiments.decompose org={org} days={int(first.days)} "
+        f"warmup_days={int(first.warmup_days)}"
+    )
+    if embedded is None:
+        rep.para(
+            f"No effect decomposition of the '{org}' organisation was found under "
+            f"{_shown_path(Path(searched))}/, and none is run for this report. Make one with "
+            f"{command} (and any other setting this comparison used; make decompose does it "
+            "for the default organisation), then aggregate this comparison again "
+            "(python -m experiments.compare_tactics from=<this directory>) to include it, "
+            "or name one with decomposition=<its directory>."
+        )
+        return
+    found, settings, figure = embedded
+    rec = found.record
+    seeds = rec.get("seeds") or []
+    span = f"seeds {seeds[0]}-{seeds[-1]}" if seeds else "seeds unknown"
+    kpi = rec.get("kpi", "")
+    label = KPIS[kpi].label if kpi in KPIS else kpi
+    rep.para(
+        f"Each tactic's mechanisms were switched on one at a time ('alone') and switched off "
+        f"one at a time ('tactic without it'), on the same markets as the baseline; cells are "
+        f"the relative change in {label} against the baseline with its 95% interval. "
+        "'Interaction' is the part of the tactic's whole effect that no single mechanism "
+        "explains (all together minus the sum of the mechanisms alone): positive where "
+        "mechanisms reinforce each other, negative where they overlap."
+    )
+    rep.para(
+        f"From the decomposition in {_shown_path(found.path)}, made {rec.get('created')} "
+        f"with model version {rec.get('version')} (code {rec.get('source_digest')}) on the "
+        f"'{rec.get('org')}' organisation, {rec.get('replicates')} seed-paired replicates "
+        f"({span}), {rec.get('days')} days with {rec.get('warmup_days')} of warm-up. It was "
+        "not re-run for this report."
+    )
+    diffs = dec.differences(rec, settings)
+    if diffs:
+        rep.para(
+            "**Caution: this decomposition was made with other settings than this "
+            f"comparison**: {'; '.join(diffs)}. Its numbers need not match the ranked table "
+            f"above. For one that does, run {command} with this comparison's other settings."
+        )
+    else:
+        same_seeds = sorted(seeds) == sorted(int(x) for x in runs.seed.unique())
+        rep.para(
+            "It was made with the same model version and settings as this comparison"
+            + (
+                ", on the same seeds: its 'all together' rows are the ranked table's effects."
+                if same_seeds
+                else " but on other seeds, so its 'all together' rows may differ from the "
+                "ranked table within their intervals."
+            )
+        )
+    rep.table(dec.display_table(found.table))
+    if figure is not None:
+        rep.figure(figure, f"Each mechanism alone, all together, and their interaction ({label}).")
+
+
 def build_report(
     runs: pd.DataFrame,
     effects: pd.DataFrame,
     table: pd.DataFrame,
     figures: dict[str, Path],
     baseline: str,
+    decomposition: tuple[dec.Decomposition, dict[str, Any], Path | None] | None = None,
+    decompositions: str | Path = dec.DEFAULT_ROOT,
 ) -> Report:
     """The consultant's report: question, organisation, ranked answer, figures, caveats."""
     first = runs.iloc[0]
@@ -214,6 +340,7 @@ def build_report(
     rep.heading("Figures")
     for key, path in figures.items():
         rep.figure(path, captions.get(key, key))
+    decomposition_section(rep, decomposition, runs, decompositions)
     rep.heading("Caveats")
     rep.para(
         "This is a model, not a forecast. Its main behavioural parameters are fitted so that "

@@ -363,3 +363,100 @@ def bench_chart(rows: pd.DataFrame, floor: float, stem: Path) -> list[Path]:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.legend(frameon=False)
     return _save(fig, stem)
+
+
+def decomposition_chart(table: pd.DataFrame, kpi: str, n: int, stem: Path) -> list[Path]:
+    """Per tactic: each mechanism alone, all of them together, and their interaction.
+
+    One panel per tactic, sharing the x axis (relative change in ``kpi`` against the
+    baseline, with 95% intervals), so tactics compare at a glance.
+    """
+    tactics = list(dict.fromkeys(table.tactic))
+    sizes = [int((table.tactic == t).sum()) + 2 for t in tactics]
+    ncols = 1 if len(tactics) <= 2 else 2  # a landscape slide for three tactics or more
+    nrows = -(-len(tactics) // ncols)
+    heights = [max(sizes[r * ncols : (r + 1) * ncols]) for r in range(nrows)]
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(9 * ncols, 0.5 * sum(heights) + 1.1 * nrows + 1.0),
+        sharex=True,
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )
+    label = KPIS[kpi].label if kpi in KPIS else _pretty(kpi)
+    colours = {"alone": OKABE_ITO[0], "full": OKABE_ITO[1], "interaction": "#888888"}
+    # the axis spans every bar and interval drawn (not the "without" columns)
+    values = table.filter(regex=r"^(effect_alone|alone_|full|interaction)").to_numpy(float).ravel()
+    values = values[np.isfinite(values)]
+    low = min(float(values.min()) if len(values) else 0.0, 0.0)
+    high = max(float(values.max()) if len(values) else 0.0, 0.0)
+    span = max(high - low, 0.01)
+    for ax in axes.ravel()[len(tactics) :]:
+        ax.set_axis_off()
+    for ax, tactic in zip(axes.ravel(), tactics, strict=False):
+        part = table.loc[table.tactic == tactic]
+        first = part.iloc[0]
+        bars = [
+            (_pretty(m), e, lo, hi, "alone")
+            for m, e, lo, hi in zip(
+                part.mechanism, part.effect_alone, part.alone_lo95, part.alone_hi95, strict=True
+            )
+        ]
+        bars.append(("all together", first.full, first.full_lo95, first.full_hi95, "full"))
+        bars.append(
+            (
+                "interaction",
+                first.interaction,
+                first.interaction_lo95,
+                first.interaction_hi95,
+                "interaction",
+            )
+        )
+        y = np.arange(len(bars))[::-1]
+        for yi, (_, eff, lo, hi, kind) in zip(y, bars, strict=True):
+            if not np.isfinite(eff):  # no value of the KPI in these runs
+                ax.text(0.01 * span, yi, "n/a", va="center", fontsize=11, color="#555555")
+                continue
+            ax.barh(yi, eff, color=colours[kind], alpha=0.85, height=0.62)
+            if np.isfinite(lo) and np.isfinite(hi):
+                ax.errorbar(
+                    eff,
+                    yi,
+                    xerr=[[max(eff - lo, 0)], [max(hi - eff, 0)]],
+                    color="black",
+                    capsize=4,
+                    linewidth=1.3,
+                )
+            if eff < 0:  # the number beside the bar's far end, clear of its interval
+                edge = min(eff, lo if np.isfinite(lo) else eff) - 0.02 * span
+            else:
+                edge = max(eff, hi if np.isfinite(hi) else eff) + 0.02 * span
+            ha = "right" if eff < 0 else "left"
+            ax.text(edge, yi, f"{eff:+.1%}", va="center", ha=ha, fontsize=11)
+        ax.axvline(0, color="black", linewidth=1)
+        ax.axhline(y[len(part)] + 0.5, color="#bbbbbb", linewidth=0.8, linestyle="--")
+        ax.set_yticks(y, [b[0] for b in bars])
+        ax.set_title(_pretty(tactic), loc="left", fontweight="bold")
+    for ax in axes.ravel()[: len(tactics)]:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.tick_params(labelbottom=True)
+    for ax in axes[-1]:
+        ax.set_xlabel(f"change in {label} vs baseline (95% interval)")
+    axes[0, 0].set_xlim(low - (0.16 if low < 0 else 0.03) * span, high + 0.16 * span)
+    fig.suptitle(
+        f"Why each tactic works: its mechanisms one at a time ({n} paired replicates)",
+        x=0.01,
+        ha="left",
+        fontsize=15,
+    )
+    fig.text(
+        0.01,
+        -0.01,
+        "blue: the mechanism alone; orange: all mechanisms together; grey: interaction "
+        "(together minus the sum of the blue bars)",
+        fontsize=10,
+        color="#555555",
+    )
+    fig.tight_layout()
+    return _save(fig, stem)

@@ -67,7 +67,8 @@ def test_paired_runs_face_the_same_market(runs_dir):
 
 
 def test_aggregation_writes_figures_and_a_self_contained_report(runs_dir, tmp_path):
-    result = aggregate(runs_dir, tmp_path)
+    # no decomposition to embed (decompositions/ in the working directory may hold one)
+    result = aggregate(runs_dir, tmp_path, decompositions=tmp_path / "none")
     for name in (
         "effect_revenue_per_year",
         "effect_win_rate",
