@@ -49,10 +49,10 @@ def test_the_program_writes_the_table_from_each_tactics_mechanisms(decomposed):
     assert (
         (table.alone_lo95 <= table.effect_alone) & (table.effect_alone <= table.alone_hi95)
     ).all()
-    # switching a mechanism off changes the effect: data sharing without its admin-time
+    # switching a mechanism off changes the effect: data sharing without its re-keying
     # saving is not data sharing in full
     ds = table.loc[table.tactic == "data_sharing"].set_index("mechanism")
-    assert ds.loc["admin_time", "effect_without"] != pytest.approx(ds.loc["admin_time", "full"])
+    assert ds.loc["rekeying", "effect_without"] != pytest.approx(ds.loc["rekeying", "full"])
     assert not np.allclose(ds.effect_alone, ds.full)
     # a tactic with one mechanism: alone is the full tactic (run once), without is no effect
     lv = table.loc[table.tactic == "lead_validation"].iloc[0]
@@ -191,7 +191,7 @@ def test_the_report_embeds_the_latest_decomposition_of_its_org(
     assert f"model version {record['version']}" in md
     assert "same model version and settings" in md and "Caution" not in md
     assert "but on other seeds" in md  # the decomposition ran seeds 1-3, this comparison 1-2
-    assert "interaction (full - sum alone)" in md and "admin_time" in md
+    assert "interaction (full - sum alone)" in md and "rekeying" in md
     assert "figures/decomposition.png" in md
     assert (report_dir / "figures" / "decomposition.png").exists()
     assert "data:image/png;base64" in (report_dir / "report.html").read_text()
