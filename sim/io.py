@@ -92,17 +92,21 @@ def recorded_config_hash(config_data: dict[str, Any], code: str | None = None) -
     return _hash({k: v for k, v in config_data.items() if k not in NOT_HASHED}, code)
 
 
-def config_hash(result_or_config: Any) -> str:
-    """A hash of a run's full config and the package's source (what resuming checks)."""
-    return _hash(_hashed_config(result_or_config))
+def config_hash(result_or_config: Any, code: str | None = None) -> str:
+    """A hash of a run's full config and the package's source (what resuming checks).
+
+    ``code`` is the source digest to hash with (``source_digest()``, computed if None): a
+    study computes it once, not once per run.
+    """
+    return _hash(_hashed_config(result_or_config), code)
 
 
-def settings_hash(result_or_config: Any) -> str:
+def settings_hash(result_or_config: Any, code: str | None = None) -> str:
     """A hash of everything but the scenario and the seed: runs to compare must share it."""
     data = _hashed_config(result_or_config)
     data.pop("scenario")
     data.pop("seed")
-    return _hash(data)
+    return _hash(data, code)
 
 
 def versions() -> dict[str, str]:
