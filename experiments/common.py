@@ -9,11 +9,14 @@ from typing import Any
 import sim
 from sim.params import ConfigError, SimConfig, build_config
 
+_BOOLEAN = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
 
 def split_args(argv: list[str], own: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Split ``key=value`` arguments into this program's own options and sim overrides.
 
-    ``own`` maps each option to its default; values are converted to the default's type.
+    ``own`` maps each option to its default; values are converted to the default's type
+    (``true``/``false`` for a boolean option).
     """
     values = dict(own)
     rest = []
@@ -21,6 +24,11 @@ def split_args(argv: list[str], own: dict[str, Any]) -> tuple[dict[str, Any], li
         key, sep, raw = arg.partition("=")
         if sep and key in own:
             default = own[key]
+            if isinstance(default, bool):  # bool("false") is True
+                if raw.lower() not in _BOOLEAN:
+                    raise ConfigError(f"{key}={raw}: must be true or false")
+                values[key] = _BOOLEAN[raw.lower()]
+                continue
             try:
                 values[key] = type(default)(raw) if default is not None else raw
             except ValueError:
