@@ -92,7 +92,7 @@ class Backend:
 class ChunkResult:
     """What a worker sends back for one chunk (small: rows and arrow tables)."""
 
-    rows: pa.Table | None  # the committed rows (typed by ``tidy.normalise``); None: none ran
+    rows: pa.Table | None  # the rows to commit (``tidy.rows_table``); None: none ran
     datasets: dict[str, dict[str, pa.Table]]  # dataset -> scenario -> table
     failures: list[tuple[str, str]]  # (run_id, one line)
     run_seconds: float  # summed wall time of the chunk's runs, in the worker
@@ -172,8 +172,7 @@ def run_chunk(specs: Sequence[RunSpec], study: str | None, keep_runs: bool) -> C
         name: {s: tidy.to_arrow(pd.concat(parts, ignore_index=True)) for s, parts in by.items()}
         for name, by in frames.items()
     }
-    table = tidy.to_arrow(tidy.normalise(rows)) if rows else None
-    return ChunkResult(table, datasets, failures, seconds, len(specs))
+    return ChunkResult(tidy.rows_table(rows), datasets, failures, seconds, len(specs))
 
 
 # --- in the coordinator -----------------------------------------------------------------------

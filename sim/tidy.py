@@ -313,18 +313,34 @@ def committed_ids(study: Path) -> set[str]:
     return ids
 
 
+def rows_table(rows: list[dict[str, Any]]) -> pa.Table | None:
+    """A chunk's rows (``run_row``) as they are committed: plain arrow columns, untyped.
+
+    Typing waits for the whole table (``read_rows``): a part holds values, so a chunk of
+    baseline runs (every tactic column null) and a chunk of tactic runs agree once read.
+    Values arrow cannot put in one column (a text and a number) are typed here instead.
+    """
+    if not rows:
+        return None
+    columns = dict.fromkeys(key for row in rows for key in row)  # every row's, in order
+    try:  # column by column: Table.from_pylist takes the columns of the first row only
+        return pa.table({c: pa.array([row.get(c) for row in rows]) for c in columns})
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return to_arrow(normalise(rows))
+
+
 def read_rows(study: Path) -> pd.DataFrame:
     """Every committed row of a study, in the tidy table's columns and types.
 
-    Parts are read as Python values and typed once, for the whole table, so the table does
-    not depend on how the runs were split into chunks.
+    The parts are joined with arrow's type promotion (a column null in one part takes the
+    other parts' type; integers meet floats as floats), then typed once for the whole
+    table (``normalise``), so the table does not depend on how the runs were chunked.
     """
-    records: list[dict[str, Any]] = []
-    for path in committed_parts(study).values():
-        records.extend(pq.read_table(path).to_pylist())
-    if not records:
+    tables = [pq.read_table(path) for path in committed_parts(study).values()]
+    if not tables:
         raise FileNotFoundError(f"no committed runs under {Path(study) / ROWS}")
-    return normalise(records)
+    table = pa.concat_tables(tables, promote_options="permissive")
+    return normalise(table.to_pandas())
 
 
 def has_table(root: Path) -> bool:

@@ -32,10 +32,10 @@ def _specs(*extra: str, seeds=(1, 2), journeys=False) -> list[RunSpec]:
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
-    """A study with journeys on two local workers, in chunks of two runs."""
+    """A study with journeys on two local workers, in chunks that mix scenarios."""
     root = tmp_path_factory.mktemp("study")
     specs = _specs(journeys=True)
-    done = run_study(specs, root, backend=Backend(n_jobs=2), chunk_size=2, progress=False)
+    done = run_study(specs, root, backend=Backend(n_jobs=2), chunk_size=4, progress=False)
     assert done.complete and done.ran == len(specs) and not done.failures
     return root, specs
 
