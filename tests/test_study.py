@@ -159,3 +159,24 @@ def test_run_ids_must_be_unique(tmp_path):
     spec = _specs(seeds=(1,))[0]
     with pytest.raises(ValueError, match="given twice"):
         run_study([spec, spec], tmp_path, progress=False)
+
+
+def test_the_launcher_settings_choose_the_study_runners_workers():
+    from experiments.compare_tactics import backend_of
+
+    assert backend_of(["hydra/launcher=basic"]).n_jobs == 1
+    assert backend_of(["hydra.launcher.n_jobs=3"]) == Backend(n_jobs=3)
+    assert backend_of([]).kind == "local"
+    ray = backend_of(["hydra/launcher=ray", "hydra.launcher.ray.init.address=h:1"])
+    assert ray.kind == "ray" and ray.ray_init["address"] == "h:1"
+
+
+def test_boolean_options_read_true_and_false():
+    from experiments.common import split_args
+    from sim.params import ConfigError
+
+    opts, rest = split_args(["keep_runs=false", "x=1"], {"keep_runs": True})
+    assert opts == {"keep_runs": False} and rest == ["x=1"]
+    assert split_args(["keep_runs=true"], {"keep_runs": False})[0]["keep_runs"] is True
+    with pytest.raises(ConfigError, match="must be true or false"):
+        split_args(["keep_runs=maybe"], {"keep_runs": False})
