@@ -1,26 +1,41 @@
-"""Benchmarks for the scale targets: per-lead cost, linear growth, bounded memory, parallel sweeps.
+"""Benchmarks for the scale targets: per-lead cost, linear growth, bounded memory, the pipeline.
 
 Usage::
 
-    python -m experiments.bench                 # everything (about ten minutes)
+    python -m experiments.bench                 # everything (about half an hour)
     python -m experiments.bench quick=1         # smaller sizes, for a smoke check
+    python -m experiments.bench only=pipeline   # only the study runner's targets
+    python -m experiments.bench only=model      # only the model's targets
     python -m experiments.bench profile=1       # also the top of a profile of one run
     python -m experiments.bench out=docs/bench
 
 Machines here are shared and noisy, so every target is a ratio of two timings taken side by
 side in the same process: the run and the cost of creating (and removing) one bare
-``mesa.Agent``; 10x the lead volume and 1x; 1,000 days and 100; the serial sweep and the
-parallel one. Each ratio is taken in ``repeats`` rounds that time both sides (in reverse
-order every other round), and the median is reported. Writes ``bench.csv`` (every
-measurement), ``targets.csv``,
-``bench.png``/``.svg`` (time against leads created, log-log, with the linear reference) and,
-with ``profile=1``, ``profile.txt``; prints each target, the measured value and whether it
-is met.
+``mesa.Agent``; 10x the lead volume and 1x; 1,000 days and 100; a study's wall time and the
+time its runs took inside the workers; the serial study and the parallel one. Each ratio is
+taken in ``repeats`` rounds that time both sides (in reverse order every other round), and
+the median and the range over the rounds are reported.
+
+The pipeline's targets (issue 19) measure real studies through the study runner
+(``sim.batch.run_study``), workers started cold in every round:
+
+- overhead: a study of 500 short runs (the small organisation, 250 days, every scenario in
+  turn) against the summed in-worker run time of its runs divided by the workers, on 1 and
+  2 workers;
+- parallel efficiency: the default ``make run`` study (every scenario x 20 replicates of
+  the default organisation, 500 days), serial / on 2 workers; and whether the two tables
+  are identical.
+
+Writes ``bench.csv`` (every measurement), ``targets.csv``, ``bench.png``/``.svg`` (time
+against leads created, log-log, with the linear reference; with the model's targets) and,
+with ``profile=1``, ``profile.txt``; prints each target with its goal, median, range and
+whether it is met.
 """
 
 from __future__ import annotations
 
 import compileall
+import dataclasses
 import json
 import statistics
 import subprocess
@@ -38,7 +53,9 @@ from sim.io import atomic_write
 from sim.params import ConfigError
 from sim.plotting import bench_chart
 
-OPTIONS = {"quick": 0, "repeats": 5, "profile": 0, "out": "docs/bench"}
+OPTIONS = {"quick": 0, "repeats": 5, "profile": 0, "out": "docs/bench", "only": "all"}
+GROUPS = ("all", "model", "pipeline")
+PIPELINE_RUNS, PIPELINE_DAYS = 500, 250  # the overhead study: 500 runs of the small org
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -130,29 +147,120 @@ def peak_memory(days: int, k: float) -> tuple[float, int]:
     return data["rss_kib"] / 1024, data["leads"]
 
 
-def sweep_time(n_runs: int, days: int, launcher: str) -> tuple[float, list[str]]:
-    """Wall seconds of an n-run ``python -m sim -m`` sweep, and its summaries' texts."""
+def _cold_workers() -> None:
+    """Stop joblib's reusable workers, so the next study starts its own (as a user's does)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+
+
+def timed_study(specs: list, n_jobs: int) -> tuple[float, float, pd.DataFrame]:
+    """Wall seconds of a study through the runner, its runs' summed in-worker seconds, table."""
+    from sim.batch import Backend, run_study
+
+    _cold_workers()
     with tempfile.TemporaryDirectory() as tmp:
-        args = [
-            sys.executable,
-            "-m",
-            "sim",
-            "-m",
-            f"seed=range(0,{n_runs})",
-            f"days={days}",
-            "warmup_days=20",
-            f"hydra.sweep.dir={tmp}",
-            f"hydra/launcher={launcher}",
-        ]
-        if launcher == "joblib":
-            args.append("hydra.launcher.n_jobs=2")
         started = time.perf_counter()
-        subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=True)
+        done = run_study(specs, tmp, backend=Backend(n_jobs=n_jobs), progress=False)
         wall = time.perf_counter() - started
-        texts = [p.read_text() for p in sorted(Path(tmp).glob("*/summary.json"))]
-    if len(texts) != n_runs:
-        raise RuntimeError(f"{launcher} sweep wrote {len(texts)} summaries, not {n_runs}")
-    return wall, texts
+    if not done.complete:
+        raise RuntimeError(f"the bench study failed: {done.failures[:1]}")
+    return wall, done.run_seconds, done.runs
+
+
+def overhead_specs(n_runs: int, days: int) -> list:
+    """The overhead study: ``n_runs`` runs of the small org, every scenario in turn."""
+    from experiments.compare_tactics import all_scenarios
+    from sim.batch import RunSpec
+
+    scenarios = all_scenarios()
+    configs = [
+        sim.load_config([f"scenario={s}", "org=small", f"days={days}", "warmup_days=10"])
+        for s in scenarios
+    ]
+    return [
+        RunSpec(dataclasses.replace(configs[i % len(configs)], seed=i), f"run{i}")
+        for i in range(n_runs)
+    ]
+
+
+def make_run_specs(replicates: int, days: int | None = None) -> list:
+    """The runs of ``make run`` (every scenario x ``replicates`` seeds, default org)."""
+    from experiments.compare_tactics import CONFIG_NAME, all_scenarios, run_specs
+    from sim.config import validate_overrides
+
+    configs: list = []
+    extra = [f"days={days}", "warmup_days=20"] if days else []
+    validate_overrides(
+        [f"scenario={','.join(all_scenarios())}", f"seed=range(1,{1 + replicates})", *extra],
+        multirun=True,
+        config_name=CONFIG_NAME,
+        configs=configs,
+    )
+    return run_specs(configs, range(1, 1 + replicates))
+
+
+def target(name: str, goal: str, values: list[float], ok, rounds_note: str = "") -> dict:
+    """One row of the targets table: the median of ``values`` against the goal, and range."""
+    median = statistics.median(values)
+    span = f"{min(values):.3g}-{max(values):.3g}" if len(values) > 1 else "one round"
+    return {
+        "target": name + rounds_note,
+        "goal": goal,
+        "median": median,
+        "range": span,
+        "rounds": len(values),
+        "met": bool(ok(median)),
+    }
+
+
+def pipeline_targets(quick: bool, repeats: int, record) -> list[dict]:
+    """The study runner's targets: overhead on 1 and 2 workers, parallel efficiency."""
+    n_runs, days = (100, 60) if quick else (PIPELINE_RUNS, PIPELINE_DAYS)
+    specs = overhead_specs(n_runs, days)
+    timed_study(specs[:8], 1)  # warm this process (imports, first runs) before timing
+    overheads = rounds(repeats, lambda i: timed_study(specs, 1), lambda i: timed_study(specs, 2))
+    one, two = [], []
+    for (wall1, run1, _), (wall2, run2, _) in overheads:
+        one.append(wall1 / run1)
+        two.append(wall2 / (run2 / 2))
+        record("overhead", runs=n_runs, days=days, workers=1, wall_seconds=wall1, run_seconds=run1)
+        record("overhead", runs=n_runs, days=days, workers=2, wall_seconds=wall2, run_seconds=run2)
+    replicates, study_days = (4, 100) if quick else (20, None)
+    study = make_run_specs(replicates, study_days)
+    studies = rounds(repeats, lambda i: timed_study(study, 1), lambda i: timed_study(study, 2))
+    speedups, identical = [], True
+    for (serial, _, a), (parallel, _, b) in studies:
+        speedups.append(serial / parallel)
+        identical = identical and a.equals(b)
+        record(
+            "make_run",
+            runs=len(study),
+            serial_seconds=serial,
+            parallel_seconds=parallel,
+            speedup=serial / parallel,
+        )
+    label = f"{n_runs}-run study ({days} days, small org)"
+    return [
+        target(f"{label}: wall / summed run time, 1 core", "<= 1.05", one, lambda m: m <= 1.05),
+        target(
+            f"{label}: wall / (summed run time / 2), 2 cores", "<= 1.10", two, lambda m: m <= 1.10
+        ),
+        target(
+            f"make run study ({len(study)} runs): serial / 2 workers",
+            ">= 1.85",
+            speedups,
+            lambda m: m >= 1.85,
+        ),
+        {
+            "target": "study tables identical serial vs 2 workers",
+            "goal": "yes",
+            "median": float(identical),
+            "range": "every round",
+            "rounds": len(studies),
+            "met": identical,
+        },
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,12 +272,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if rest:
             raise ConfigError(f"{rest[0]}: unknown option; allowed: {', '.join(OPTIONS)}")
+        if opts["only"] not in GROUPS:
+            raise ConfigError(f"only={opts['only']}: must be one of {', '.join(GROUPS)}")
     except ConfigError as exc:
         return fail(exc)
     quick, repeats = bool(opts["quick"]), max(1, opts["repeats"])
     rows: list[dict] = []
-    # Measure the package as installed, byte-compiled (as `make` leaves it): the sweeps start
-    # processes, and compiling the package in each would be counted as their start-up.
+    # Measure the package as installed, byte-compiled (as `make` leaves it): the studies start
+    # workers, and compiling the package in each would be counted as their start-up.
     for package in ("sim", "experiments", "hydra_plugins"):
         compileall.compile_dir(ROOT / package, quiet=1)
 
@@ -183,6 +293,37 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
 
+    targets: list[dict] = []
+    floor = per_lead = None
+    if opts["only"] in ("all", "model"):
+        floor, per_lead, model_rows = model_targets(quick, repeats, record)
+        targets += model_rows
+    if opts["only"] in ("all", "pipeline"):
+        targets += pipeline_targets(quick, repeats, record)
+    table = pd.DataFrame(targets)
+    out = Path(opts["out"])
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "bench.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+    atomic_write(out / "targets.csv", lambda p: table.to_csv(p, index=False))
+    written = [out / "bench.csv", out / "targets.csv"]
+    if floor is not None:
+        bench_chart(pd.DataFrame(rows), floor, out / "bench")
+        written.append(out / "bench.png")
+        print(
+            f"floor: one bare mesa.Agent costs {floor * 1e6:.2f} us; a run {per_lead * 1e6:.2f} "
+            f"us per lead (medians of {repeats}; each ratio is the median of paired ratios)"
+        )
+    if opts["profile"]:
+        text = profile_top()
+        atomic_write(out / "profile.txt", lambda p: p.write_text(text))
+        print(text)
+    print(table.to_string(index=False, float_format="{:.3g}".format))
+    print(f"\nwritten: {', '.join(map(str, written))}")
+    return 0 if table.met.all() else 1
+
+
+def model_targets(quick: bool, repeats: int, record) -> tuple[float, float, list[dict]]:
+    """The model's targets: per-lead cost, growth with lead volume and days, memory."""
     n_floor = 20_000 if quick else 100_000
     days = 100 if quick else 250
     agent_floor(n_floor, 1)  # warm up: the first agents and runs of a process cost more
@@ -196,21 +337,20 @@ def main(argv: list[str] | None = None) -> int:
     for floor_i, (wall, leads) in pairs:
         ratios.append(wall / leads / floor_i)
         record("per_lead", days=days, leads=leads, seconds=wall, floor_seconds=floor_i)
-    per_lead_ratio = statistics.median(ratios)
     floor = statistics.median(f for f, _ in pairs)
     per_lead = statistics.median(w / n for _, (w, n) in pairs)
 
-    def scaling(kind: str, key: str, sizes: tuple, run) -> float:
-        """Time ``run(i, size)`` for each size in rounds; median of largest / smallest."""
+    def scaling(kind: str, key: str, sizes: tuple, run) -> list[float]:
+        """Time ``run(i, size)`` for each size in rounds; largest / smallest per round."""
         series = rounds(repeats, *[lambda i, size=size: run(i, size) for size in sizes])
         for one in series:
             for size, (wall, leads) in zip(sizes, one, strict=True):
                 record(kind, **{key: size}, leads=leads, seconds=wall)
-        return statistics.median(one[-1][0] / one[0][0] for one in series)
+        return [one[-1][0] / one[0][0] for one in series]
 
     ks = (1, 3, 10) if not quick else (1, 3)
     top = ks[-1]
-    lead_ratio = scaling(
+    lead_ratios = scaling(
         "scale_leads",
         "k",
         ks,
@@ -218,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     lengths = (100, 300, 1000) if not quick else (100, 300)
     d_lo, d_hi = lengths[0], lengths[-1]
-    day_ratio = scaling(
+    day_ratios = scaling(
         "scale_days", "days", lengths, lambda i, d: timed_run(i, days=d, warmup_days=10)
     )
 
@@ -229,108 +369,36 @@ def main(argv: list[str] | None = None) -> int:
         mib, n = peak_memory(d, k_mem)
         mems[d] = (mib, n)
         record("memory", days=d, leads=n, peak_rss_mib=mib)
-
-    n_runs, sweep_days = (20, 500) if not quick else (6, 80)  # 500: the default run length
-    sweeps = rounds(
-        repeats if not quick else 1,
-        lambda i: sweep_time(n_runs, sweep_days, "basic"),
-        lambda i: sweep_time(n_runs, sweep_days, "joblib"),
-    )
-    identical = all(s[1] == p[1] for s, p in sweeps)
-    for (serial, _), (parallel, _) in sweeps:
-        record(
-            "sweep",
-            runs=n_runs,
-            serial_seconds=serial,
-            parallel_seconds=parallel,
-            speedup=serial / parallel,
-        )
-    speedup = statistics.median(s[0] / p[0] for s, p in sweeps)
-    # Information, not a target: each worker process pays a fixed start-up (Python, Hydra,
-    # pandas, Mesa) that a 20-run sweep of short runs cannot amortise; a longer sweep shows
-    # how the speed-up grows with the work. One round.
-    n_long = 60 if not quick else 12
-    (long_serial, _), (long_parallel, _) = rounds(
-        1,
-        lambda i: sweep_time(n_long, sweep_days, "basic"),
-        lambda i: sweep_time(n_long, sweep_days, "joblib"),
-    )[0]
-    record(
-        "sweep_info",
-        runs=n_long,
-        serial_seconds=long_serial,
-        parallel_seconds=long_parallel,
-        speedup=long_serial / long_parallel,
-    )
-
     long_mib, long_leads = mems[max(mems)]
     short_mib, _ = mems[min(mems)]
-    targets = pd.DataFrame(
+    return (
+        floor,
+        per_lead,
         [
-            {
-                "target": "run time per lead / bare mesa.Agent",
-                "goal": "<= 4",
-                "measured": per_lead_ratio,
-                "met": per_lead_ratio <= 4,
-            },
-            {
-                "target": f"time at {top}x lead volume / at 1x",
-                "goal": f"<= {1.1 * top:g}",
-                "measured": lead_ratio,
-                "met": lead_ratio <= 1.1 * top,
-            },
-            {
-                "target": f"time for {d_hi} days / {d_lo} days",
-                "goal": f"<= {1.1 * d_hi / d_lo:g}",
-                "measured": day_ratio,
-                "met": day_ratio <= 1.1 * d_hi / d_lo,
-            },
-            {
-                "target": f"peak memory, {long_leads:,} leads (MiB)",
-                "goal": "< 1024",
-                "measured": long_mib,
-                "met": long_mib < 1024,
-            },
-            {
-                "target": "peak memory, twice the run length / once",
-                "goal": "<= 1.1",
-                "measured": long_mib / short_mib,
-                "met": long_mib / short_mib <= 1.1,
-            },
-            {
-                "target": f"{n_runs}-run sweep: serial / joblib on 2 cores",
-                "goal": ">= 1.7",
-                "measured": speedup,
-                "met": speedup >= 1.7,
-            },
-            {
-                "target": "sweep results identical serial vs joblib",
-                "goal": "yes",
-                "measured": float(identical),
-                "met": identical,
-            },
-        ]
+            target("run time per lead / bare mesa.Agent", "<= 4", ratios, lambda m: m <= 4),
+            target(
+                f"time at {top}x lead volume / at 1x",
+                f"<= {1.1 * top:g}",
+                lead_ratios,
+                lambda m: m <= 1.1 * top,
+            ),
+            target(
+                f"time for {d_hi} days / {d_lo} days",
+                f"<= {1.1 * d_hi / d_lo:g}",
+                day_ratios,
+                lambda m: m <= 1.1 * d_hi / d_lo,
+            ),
+            target(
+                f"peak memory, {long_leads:,} leads (MiB)", "< 1024", [long_mib], lambda m: m < 1024
+            ),
+            target(
+                "peak memory, twice the run length / once",
+                "<= 1.1",
+                [long_mib / short_mib],
+                lambda m: m <= 1.1,
+            ),
+        ],
     )
-    out = Path(opts["out"])
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / "bench.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
-    atomic_write(out / "targets.csv", lambda p: targets.to_csv(p, index=False))
-    bench_chart(pd.DataFrame(rows), floor, out / "bench")
-    if opts["profile"]:
-        text = profile_top()
-        atomic_write(out / "profile.txt", lambda p: p.write_text(text))
-        print(text)
-    print(
-        f"floor: one bare mesa.Agent costs {floor * 1e6:.2f} us; a run {per_lead * 1e6:.2f} us"
-        f" per lead (medians of {repeats}; each ratio is the median of paired ratios)"
-    )
-    print(targets.to_string(index=False, float_format="{:.3g}".format))
-    print(
-        f"(information) a {n_long}-run sweep, one round: serial {long_serial:.1f} s, joblib "
-        f"{long_parallel:.1f} s, {long_serial / long_parallel:.2f}x"
-    )
-    print(f"\nwritten: {out / 'bench.csv'}, {out / 'targets.csv'}, {out / 'bench.png'}")
-    return 0 if targets.met.all() else 1
 
 
 if __name__ == "__main__":

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import sim
 from sim.params import ConfigError, SimConfig, build_config
 
+_BOOLEAN = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
 
 def split_args(argv: list[str], own: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Split ``key=value`` arguments into this program's own options and sim overrides.
 
-    ``own`` maps each option to its default; values are converted to the default's type.
+    ``own`` maps each option to its default; values are converted to the default's type
+    (``true``/``false`` for a boolean option).
     """
     values = dict(own)
     rest = []
@@ -22,6 +24,11 @@ def split_args(argv: list[str], own: dict[str, Any]) -> tuple[dict[str, Any], li
         key, sep, raw = arg.partition("=")
         if sep and key in own:
             default = own[key]
+            if isinstance(default, bool):  # bool("false") is True
+                if raw.lower() not in _BOOLEAN:
+                    raise ConfigError(f"{key}={raw}: must be true or false")
+                values[key] = _BOOLEAN[raw.lower()]
+                continue
             try:
                 values[key] = type(default)(raw) if default is not None else raw
             except ValueError:
@@ -42,30 +49,28 @@ def replicate(base: SimConfig, seeds: list[int], **params: Any) -> list[SimConfi
 
 
 class Bar:
-    """A one-line progress bar with an ETA on stderr (a line per 10% when not a terminal)."""
+    """A progress bar with an ETA on stderr (tqdm), called with (done, total) as work finishes.
+
+    The callable form ``sim.runner.run_many`` and the experiments take; tqdm draws it (one
+    line redrawn on a terminal, a line now and then in a log).
+    """
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.started = time.perf_counter()
-        self.tty = sys.stderr.isatty()
-        self.last = -1
+        self._bar: Any = None
 
     def __call__(self, done: int, total: int, final: bool = False) -> None:
-        """Show ``done`` of ``total`` (``final`` ends the line even if not all are done)."""
-        elapsed = time.perf_counter() - self.started
-        frac = done / total if total else 1.0
-        eta = f"{elapsed / done * (total - done):.0f}s" if done else "?"
-        text = (
-            f"{self.label} [{'#' * int(30 * frac):-<30}] {done}/{total} {frac:4.0%} "
-            f"elapsed {elapsed:.0f}s ETA {eta}"
-        )
-        final = final or done == total
-        if self.tty:
-            sys.stderr.write("\r" + text + ("\n" if final else ""))
-        elif int(10 * frac) > self.last or final:
-            self.last = int(10 * frac)
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
+        """Show ``done`` of ``total`` (``final`` ends the bar even if not all are done)."""
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total, desc=self.label, file=sys.stderr, mininterval=0.5, dynamic_ncols=True
+            )
+        self._bar.total = total
+        self._bar.update(done - self._bar.n)
+        if final or done >= total:
+            self._bar.close()
 
 
 def parse(

@@ -6,50 +6,61 @@ Usage::
     python -m experiments.compare_tactics org=small replicates=30 seed_base=100
     python -m experiments.compare_tactics scenarios=baseline,liaison,full_alignment days=750
     python -m experiments.compare_tactics hydra/launcher=basic       # serial
+    python -m experiments.compare_tactics hydra.launcher.n_jobs=4    # four local workers
     python -m experiments.compare_tactics hydra/launcher=ray hydra.launcher.ray.init.address=H:P
+    python -m experiments.compare_tactics keep_runs=true chunk_size=5
     python -m experiments.compare_tactics from=multirun/2026-11-23/10-00-00-000000 out=cmp
     python -m experiments.compare_tactics resume=comparisons/2026-11-23/10-00-00-000000_default
     python -m experiments.compare_tactics decomposition=decompositions/2026-11-23/09-00-00_default
 
 Every scenario runs with the same ``replicates`` seeds (``seed_base``, ``seed_base + 1``, ...),
 so runs pair up by seed and each tactic's effect is computed on the paired differences. The
-runs are a Hydra sweep of ``python -m sim`` jobs (``conf/compare_tactics.yaml``), launched by
-Hydra's launcher plugin (joblib on all local cores by default); a callback shows progress and,
-when the sweep ends, aggregates it (``sim.compare.aggregate``) into runs.csv, effects.csv,
-figures/ and report.md / report.html inside the sweep directory. Any other ``key=value`` is a
-``python -m sim`` override applied to every run (``org=...``, ``behaviour.x=...``, ...).
+runs are checked up front (every one, composed from ``conf/compare_tactics.yaml`` as
+``python -m sim`` would), then go to the study runner (``sim.batch``): warm workers that
+import the model once and run chunks of runs, on every local core by default. The launcher
+settings choose the workers as they did when each run was a Hydra job: ``hydra/launcher=basic``
+runs in this process, ``hydra.launcher.n_jobs=N`` on N local workers, ``hydra/launcher=ray``
+on a Ray cluster (``hydra.launcher.ray.init.*`` are ``ray.init`` arguments). Any other
+``key=value`` is a ``python -m sim`` override applied to every run (``org=...``,
+``behaviour.x=...``, ...).
+
+The study directory (``hydra.sweep.dir=``, by default ``comparisons/<date>/<time>_<org>``)
+holds the tidy table (``runs.parquet`` and ``runs.csv``: one row per run, every input and
+KPI), the daily series of every run as a dataset partitioned by scenario (``timeseries/``;
+``journeys/`` with ``record_journeys=true``), and the comparison: effects.csv, figures/,
+report.md and report.html. ``keep_runs=true`` also writes each run's own folder, as
+``python -m sim`` does (for ``sim.reproduce``); ``chunk_size=N`` sends N runs per chunk
+(default: chunks that shrink as the study ends).
 
 The report embeds an effect decomposition (``python -m experiments.decompose``) without
 running one: the newest of the organisation's under ``decompositions/`` (by the time each
 records), or the one named with ``decomposition=DIR``; it says when that one was made with
 other settings or another model version, and how to make one when there is none.
 
-An interrupted comparison resumes with ``resume=<its directory>`` and the same settings: a
-run whose ``run.json`` records the same config hash is reused, the rest are run.
+A run is done when its row is committed. An interrupted comparison resumes with
+``resume=<its directory>`` and the same settings: committed runs are kept, the rest are run.
+A run that fails is recorded (``failed.txt``), the others go on, and the command exits 1
+without a report; resuming retries the failed runs.
 """
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
-
-from experiments.common import Bar, entry, split_args
+from experiments.common import entry, split_args
 from sim.config import (
     SCENARIO_EDIT,
     config_dir_args,
     expand_sweep,
+    hydra_settings,
     resolve_output_dir,
     validate_overrides,
 )
-from sim.exits import FAILED, INTERRUPTED
-from sim.io import RECORD
+from sim.exits import FAILED, INTERRUPTED, debugging, describe_os_error
 from sim.params import ConfigError, SimConfig
 from sim.study import check_writable, open_study, run_configs
 
@@ -64,82 +75,15 @@ OPTIONS = {
     "out": None,
     "resume": None,
     "decomposition": None,
+    "keep_runs": False,
+    "chunk_size": 0,
 }
+#: Options that say how the runs are made, not what they are: no part of a study's identity.
+HOW = ("keep_runs", "chunk_size")
 
-
-class Progress:
-    """A progress bar with an ETA that counts finished runs (their run.json) on disk.
-
-    Counting files works with any launcher (local processes, a Ray cluster on a shared disk).
-    """
-
-    def __init__(self, sweep_dir: Path, total: int) -> None:
-        self.sweep_dir, self.total = sweep_dir, max(total, 1)
-        self.bar = Bar("runs")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def done(self) -> int:
-        """Runs finished so far."""
-        return sum(1 for _ in self.sweep_dir.glob(f"*/{RECORD}"))
-
-    def _loop(self) -> None:
-        shown = -1
-        while not self._stop.wait(0.5):
-            done = self.done()
-            if done != shown:
-                self.bar(done, self.total)
-                shown = done
-
-    def start(self) -> None:
-        """Start showing progress."""
-        self.bar(0, self.total)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop, showing the final count."""
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.bar(self.done(), self.total, final=True)
-
-
-# The progress bar lives here, not on the callback: Hydra pickles callbacks to send them to
-# the launcher's workers, and a running thread cannot be pickled.
-_PROGRESS: dict[str, Progress] = {}
-_FAILURES: list[str] = []
-# The decomposition= option, for the callback (which runs in this process, from this module)
-_DECOMPOSITION: list[Path] = []
-
-
-class ComparisonCallback(Callback):
-    """Shows progress during the sweep and aggregates it when it ends (in the main process)."""
-
-    def __init__(self, total_jobs: int = 0, baseline: str = "baseline") -> None:
-        self.total_jobs = total_jobs
-        self.baseline = baseline
-
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Start the progress bar."""
-        sweep_dir = str(config.hydra.sweep.dir)
-        _PROGRESS[sweep_dir] = Progress(Path(sweep_dir), self.total_jobs)
-        _PROGRESS[sweep_dir].start()
-
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        """Aggregate the finished sweep and print the ranked table."""
-        sweep_dir = str(config.hydra.sweep.dir)
-        progress = _PROGRESS.pop(sweep_dir, None)
-        if progress is not None:
-            progress.stop()
-        from sim.cli import sweep_failures
-
-        if sweep_failures(Path(sweep_dir), self.total_jobs):
-            return  # main() reports them; a comparison with runs missing would mislead
-        try:
-            report(Path(sweep_dir), None, self.baseline, *_DECOMPOSITION[-1:])
-        except Exception as exc:  # Hydra would only warn: record it so main() exits non-zero
-            _FAILURES.append(f"aggregating {sweep_dir} failed: {type(exc).__name__}: {exc}")
-            if os.environ.get("HYDRA_FULL_ERROR") == "1":
-                raise
+BASIC = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
+RAY = "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher"
 
 
 def report(root: Path, out: Path | None, baseline: str, decomposition: Path | None = None) -> None:
@@ -195,7 +139,7 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> None:
             ) from None
     if own["from"] is not None:
         ignored = [a for a in overrides if not a.startswith("hydra.searchpath=")]
-        for key in ("resume", "replicates", "seed_base", "scenarios"):
+        for key in ("resume", "replicates", "seed_base", "scenarios", *HOW):
             if own[key] not in (None, OPTIONS[key]):
                 ignored.insert(0, f"{key}={own[key]}")
         if ignored:
@@ -213,6 +157,11 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> None:
         raise ConfigError(f"replicates={own['replicates']}: must be a whole number >= 2")
     if own["seed_base"] < 0:
         raise ConfigError(f"seed_base={own['seed_base']}: must be a whole number >= 0")
+    if own["chunk_size"] < 0:
+        raise ConfigError(
+            f"chunk_size={own['chunk_size']}: must be a whole number of runs >= 1 (0: chosen "
+            "for the study)"
+        )
     for arg in overrides:
         key = arg.split("=", 1)[0].lstrip("+~")
         if key in ("seed", "scenario", "hydra.sweep.subdir"):
@@ -235,7 +184,7 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, validate every run, then launch the sweep through Hydra."""
+    """Parse the command line, validate every run, then run the study and compare."""
     from sim.cli import launcher_fixes
 
     return entry(launcher_fixes(sys.argv[1:] if argv is None else argv), __doc__, _main)
@@ -266,15 +215,53 @@ def _main(argv: list[str]) -> int:
     return 0
 
 
-def _fail_all() -> int:
-    for failure in _FAILURES:
-        print(f"error: {failure}", file=sys.stderr)
-    return FAILED
+def backend_of(overrides: list[str]) -> Any:
+    """The study runner's workers, from the Hydra launcher these overrides choose.
+
+    The launcher's settings keep their meaning: ``basic`` runs in this process, ``joblib``
+    on ``n_jobs`` local workers, ``ray`` on the cluster ``ray.init`` joins (its ``remote``
+    options apply to each chunk's task).
+
+    Raises:
+        ConfigError: a launcher the study runner does not replace (submitit, ...).
+    """
+    from sim.batch import Backend
+
+    launcher = hydra_settings(overrides, CONFIG_NAME)["launcher"]
+    target = str(launcher.get("_target_", ""))
+    if target == BASIC:
+        return Backend(n_jobs=1)
+    if target == JOBLIB:
+        n_jobs = int(launcher.get("n_jobs", -1))
+        if n_jobs == 0:
+            raise ConfigError("hydra.launcher.n_jobs=0: use -1 for every core, or a count >= 1")
+        return Backend(n_jobs=n_jobs)
+    if target == RAY:
+        ray = launcher.get("ray") or {}
+        return Backend(
+            kind="ray", ray_init=ray.get("init") or {}, ray_remote=ray.get("remote") or {}
+        )
+    raise ConfigError(
+        f"hydra.launcher: {target.rsplit('.', 1)[-1] or 'this launcher'} is not one a comparison "
+        "runs on; use hydra/launcher=basic, joblib or ray (or run the sweep with python -m sim "
+        "-m and aggregate it with from=)"
+    )
+
+
+def run_specs(configs: list[SimConfig], seeds: range) -> list[Any]:
+    """Every run of the comparison: each scenario's config with each seed, id'd by both."""
+    from sim.batch import RunSpec
+
+    return [
+        RunSpec(dataclasses.replace(cfg, seed=seed), f"{cfg.scenario.name}_seed{seed}")
+        for cfg in configs
+        for seed in seeds
+    ]
 
 
 def _compare(own: dict[str, Any], rest: list[str]) -> int:
-    """Validate, lock the study directory, run the sweep and aggregate it."""
-    from sim.cli import run_hydra, sweep_failures
+    """Validate, lock the study directory, run the study and aggregate it."""
+    from sim.batch import run_study
 
     replicates, seed_base, baseline = own["replicates"], own["seed_base"], own["baseline"]
     sim_overrides = [a for a in rest if not a.startswith("-")]
@@ -295,7 +282,8 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
             "it with; name at least one other scenario"
         )
     scenario_sweep = f"scenario={','.join(scenarios)}"
-    seed_sweep = f"seed=range({seed_base},{seed_base + replicates})"
+    seeds = range(seed_base, seed_base + replicates)
+    seed_sweep = f"seed=range({seeds.start},{seeds.stop})"
     configs: list[SimConfig] = []  # one per scenario: seeds are checked once (validate_overrides)
     validate_overrides(
         [scenario_sweep, seed_sweep, *sim_overrides],
@@ -303,6 +291,7 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
         config_name=CONFIG_NAME,
         configs=configs,
     )
+    backend = backend_of([scenario_sweep, *sim_overrides])
     resume = own["resume"]
     if resume:
         if not Path(resume).is_dir():
@@ -311,7 +300,7 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
     else:
         sweep_dir = resolve_output_dir([scenario_sweep, *sim_overrides], True, CONFIG_NAME)
     check_writable(sweep_dir)
-    total = len(scenarios) * replicates
+    specs = run_specs(configs, seeds)
     settings = {
         "program": "python -m experiments.compare_tactics",
         "baseline": baseline,
@@ -319,60 +308,59 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
         "replicates": replicates,
         "runs": run_configs(configs),  # the study's identity
     }
+    again = " ".join(["python -m experiments.compare_tactics", *_resume_args(own, rest, sweep_dir)])
     with open_study(sweep_dir, settings, resume=bool(resume), resume_hint=f"resume={sweep_dir}"):
         print(
-            f"comparing {len(scenarios)} scenarios x {replicates} replicates = {total} runs "
+            f"comparing {len(scenarios)} scenarios x {replicates} replicates = {len(specs)} runs "
             f"-> {sweep_dir}",
             file=sys.stderr,
         )
-        _FAILURES.clear()
-        _DECOMPOSITION[:] = [Path(own["decomposition"])] if own["decomposition"] else []
-        saved_quiet = os.environ.get("FUNNEL_SIM_QUIET")
-        os.environ["FUNNEL_SIM_QUIET"] = "1"  # one progress bar instead of a line per run
         try:
-            run_hydra(
-                [
-                    "--config-name",
-                    CONFIG_NAME,
-                    "-m",
-                    scenario_sweep,
-                    seed_sweep,
-                    *(a for a in rest if not a.startswith("hydra.sweep.dir=")),  # once, below
-                    f"hydra.sweep.dir={sweep_dir}",
-                    f"hydra.callbacks.comparison.total_jobs={total}",
-                    f"hydra.callbacks.comparison.baseline={baseline}",
-                    "~hydra.callbacks.kpi_table",
-                ]
+            done = run_study(
+                specs,
+                sweep_dir,
+                backend=backend,
+                chunk_size=own["chunk_size"] or None,
+                keep_runs=own["keep_runs"],
             )
         except KeyboardInterrupt:
-            again = " ".join(
-                ["python -m experiments.compare_tactics", *_resume_args(own, rest, sweep_dir)]
-            )
-            print(f"\ninterrupted; finished runs are kept: resume with {again}", file=sys.stderr)
+            print(f"\ninterrupted; committed runs are kept: resume with {again}", file=sys.stderr)
             return INTERRUPTED
-        finally:
-            if saved_quiet is None:
-                os.environ.pop("FUNNEL_SIM_QUIET", None)
-            else:
-                os.environ["FUNNEL_SIM_QUIET"] = saved_quiet
-        failed = sweep_failures(sweep_dir, total)
-    if failed:
-        _FAILURES.insert(
-            0, f"{failed}; no report written; resume with resume={sweep_dir} to retry them"
+        except OSError as exc:
+            print(f"error: {describe_os_error(exc)}; then resume with {again}", file=sys.stderr)
+            return FAILED
+    if done.failures:
+        first = done.failures[0][1]
+        print(
+            f"error: {len(done.failures)} of {done.total} run(s) failed; first: {first} "
+            f"(all in {sweep_dir / 'failed.txt'}); no report written; resume with "
+            f"resume={sweep_dir} to retry them (HYDRA_FULL_ERROR=1 shows a traceback)",
+            file=sys.stderr,
         )
-    return _fail_all() if _FAILURES else 0
+        return FAILED
+    try:
+        report(
+            sweep_dir, None, baseline, Path(own["decomposition"]) if own["decomposition"] else None
+        )
+    except Exception as exc:  # the runs are committed: only the comparison failed
+        if debugging(rest):
+            raise
+        print(
+            f"error: aggregating {sweep_dir} failed: {type(exc).__name__}: {exc}", file=sys.stderr
+        )
+        return FAILED
+    return 0
 
 
 def _resume_args(own: dict[str, Any], rest: list[str], sweep_dir: Path) -> list[str]:
     """The arguments that resume this comparison: ``resume=`` and the same settings."""
-    same = [f"{k}={v}" for k, v in own.items() if k != "resume" and v != OPTIONS[k]]
+    same = [
+        f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+        for k, v in own.items()
+        if k != "resume" and v != OPTIONS[k]
+    ]
     return [f"resume={sweep_dir}", *same, *(a for a in rest if not a.startswith("hydra.sweep"))]
 
 
 if __name__ == "__main__":
-    # Run main() of the module Hydra's callback is built from (experiments.compare_tactics),
-    # not of __main__: the two are different module objects, and the callback records its
-    # failures in its own module's _FAILURES.
-    from experiments.compare_tactics import main as module_main
-
-    sys.exit(module_main())
+    sys.exit(main())

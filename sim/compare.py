@@ -1,8 +1,9 @@
-"""Aggregate a directory of runs into the tactic comparison: tables, figures and a report.
+"""Aggregate a study into the tactic comparison: tables, figures and a report.
 
-Works on any directory holding runs made by ``python -m sim`` (the comparison experiment's
-own sweep, or a sweep run elsewhere with any launcher): each run is read from its own
-``summary.json`` and ``config.json``.
+Reads a study's tidy table (``runs.parquet``, or its committed rows, and the ``timeseries``
+dataset: ``sim.tidy``), as the comparison's study runner writes it; or, in a directory
+without one, the run folders ``python -m sim`` writes (a sweep run elsewhere with any
+launcher), each from its own ``summary.json`` and ``config.json``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from sim import decomposition as dec
+from sim import tidy
 from sim.effects import EFFECT_KPIS, LEVEL, paired_effects, ranked
 from sim.io import RECORD, atomic_write, incomplete_runs, load_runs, load_timeseries, read_json
 from sim.kpis import HEADLINE, KPIS, with_role
@@ -90,7 +92,8 @@ def aggregate(
 ) -> Comparison:
     """Read every run under ``root`` and write the comparison into ``out_dir`` (default root).
 
-    Writes ``runs.csv``, ``effects.csv``, the figures under ``figures/`` (PNG and SVG),
+    Writes the tidy table (``runs.parquet`` and ``runs.csv``, unless it is the study's own,
+    already there), ``effects.csv``, the figures under ``figures/`` (PNG and SVG),
     ``report.md`` and ``report.html``. The report embeds an effect decomposition, never
     running one: the one in directory ``decomposition`` if given, else the newest of the
     runs' organisation under ``decompositions`` (``sim.decomposition.find_latest``), else
@@ -103,8 +106,10 @@ def aggregate(
     out = Path(out_dir) if out_dir is not None else root
     out.mkdir(parents=True, exist_ok=True)
     skipped: list[tuple[Path, str]] = []
+    study = tidy.has_table(root)
     try:
-        runs = load_runs(root, skipped).sort_values(["scenario", "seed"]).reset_index(drop=True)
+        runs = tidy.read_runs(root) if study else load_runs(root, skipped)
+        runs = runs.sort_values(["scenario", "draw", "seed"], kind="stable").reset_index(drop=True)
         _check_single_org(runs)
         scenarios = set(runs.scenario)
         if baseline not in scenarios:
@@ -128,9 +133,10 @@ def aggregate(
                 f"{exc} ({len(skipped)} damaged run(s) left out; first: {where}: {why})"
             ) from None
         raise
-    files = [out / "runs.csv", out / "effects.csv"]
-    atomic_write(files[0], lambda p: runs.to_csv(p, index=False))
-    atomic_write(files[1], lambda p: effects.to_csv(p, index=False))
+    files = [out / tidy.RUNS_PARQUET, out / tidy.RUNS_CSV, out / "effects.csv"]
+    if not (study and out.resolve() == root.resolve() and (root / tidy.RUNS_PARQUET).exists()):
+        tidy.write_runs(runs, out)  # a study's own table stays as its runner wrote it
+    atomic_write(out / "effects.csv", lambda p: effects.to_csv(p, index=False))
 
     n = _pairs(effects)
     figs = out / "figures"
@@ -147,7 +153,10 @@ def aggregate(
     paths = funnel_chart(runs, shown, figs / "funnel")
     fig_paths["funnel"] = paths[0]
     files += paths
-    ts = load_timeseries(root, runs.loc[runs.scenario.isin(shown)])
+    if study:
+        ts = tidy.read_dataset(root, tidy.TIMESERIES, shown)
+    else:
+        ts = load_timeseries(root, runs.loc[runs.scenario.isin(shown)])
     paths = timeseries_chart(ts, shown, int(runs.warmup_days.iloc[0]), figs / "timeseries")
     fig_paths["timeseries"] = paths[0]
     files += paths
@@ -175,7 +184,7 @@ def aggregate(
         effects=effects,
         table=table,
         files=files,
-        incomplete=incomplete_runs(root),
+        incomplete=[] if study else incomplete_runs(root),
         skipped=skipped,
     )
 
@@ -314,6 +323,7 @@ def build_report(
     rep.heading("The scenarios")
     if {"funnel", "tactics"} <= set(runs.columns):
         kinds = runs.groupby("scenario", sort=False)[["funnel", "tactics"]].first()
+        kinds = kinds.astype(str)
         kinds["tactics"] = kinds["tactics"].replace("", "none").str.replace("+", ", ")
         rep.table(kinds)
     rep.heading("The answer, ranked by revenue uplift")

@@ -202,9 +202,25 @@ def resolve_output_dir(overrides: list[str], multirun: bool, config_name: str = 
     directory it checked and locked is the one Hydra uses.
     """
     job = expand_sweep(overrides)[0] if multirun and overrides else list(overrides)
+    settings = hydra_settings(job, config_name)
+    return Path(settings["sweep_dir"] if multirun else settings["run_dir"])
+
+
+def hydra_settings(overrides: list[str], config_name: str = "config") -> dict[str, Any]:
+    """Hydra's own settings for these overrides, composed and resolved now.
+
+    ``sweep_dir`` and ``run_dir`` (``hydra.sweep.dir``, ``hydra.run.dir``, their timestamps
+    fixed now) and ``launcher`` (the ``hydra.launcher`` node, as a dict). A sweep's first job
+    stands for the sweep (sweep syntax is expanded first).
+    """
+    job = expand_sweep(overrides)[0] if overrides else []
     with config_errors(), initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name=config_name, overrides=job, return_hydra_config=True)
-        return Path(str(cfg.hydra.sweep.dir if multirun else cfg.hydra.run.dir))
+        return {
+            "sweep_dir": str(cfg.hydra.sweep.dir),
+            "run_dir": str(cfg.hydra.run.dir),
+            "launcher": OmegaConf.to_container(cfg.hydra.launcher, resolve=True),
+        }
 
 
 def compose_raw(overrides: list[str], config_name: str = "config") -> DictConfig:

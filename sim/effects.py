@@ -28,9 +28,13 @@ LEVEL = 0.95
 def paired_table(
     runs: pd.DataFrame, scenario: str, kpi: str, baseline: str = "baseline"
 ) -> pd.DataFrame:
-    """The ``kpi`` of ``scenario`` and ``baseline`` side by side, one row per shared seed."""
-    a = runs.loc[runs.scenario == baseline].set_index("seed")[kpi]
-    b = runs.loc[runs.scenario == scenario].set_index("seed")[kpi]
+    """The ``kpi`` of ``scenario`` and ``baseline`` side by side, one row per shared seed.
+
+    In a study with parameter draws (a ``draw`` column), runs pair by draw and seed.
+    """
+    keys = ["draw", "seed"] if "draw" in runs else ["seed"]
+    a = runs.loc[runs.scenario == baseline].set_index(keys)[kpi]
+    b = runs.loc[runs.scenario == scenario].set_index(keys)[kpi]
     if a.index.has_duplicates or b.index.has_duplicates:
         raise ValueError(
             f"several runs share a seed within scenario {scenario!r} or "

@@ -92,17 +92,21 @@ def recorded_config_hash(config_data: dict[str, Any], code: str | None = None) -
     return _hash({k: v for k, v in config_data.items() if k not in NOT_HASHED}, code)
 
 
-def config_hash(result_or_config: Any) -> str:
-    """A hash of a run's full config and the package's source (what resuming checks)."""
-    return _hash(_hashed_config(result_or_config))
+def config_hash(result_or_config: Any, code: str | None = None) -> str:
+    """A hash of a run's full config and the package's source (what resuming checks).
+
+    ``code`` is the source digest to hash with (``source_digest()``, computed if None): a
+    study computes it once, not once per run.
+    """
+    return _hash(_hashed_config(result_or_config), code)
 
 
-def settings_hash(result_or_config: Any) -> str:
+def settings_hash(result_or_config: Any, code: str | None = None) -> str:
     """A hash of everything but the scenario and the seed: runs to compare must share it."""
     data = _hashed_config(result_or_config)
     data.pop("scenario")
     data.pop("seed")
-    return _hash(data)
+    return _hash(data, code)
 
 
 def versions() -> dict[str, str]:
@@ -242,11 +246,19 @@ def _check_timeseries(path: Path, days: int) -> None:
 
 
 def read_run(run_dir: Path) -> dict[str, Any]:
-    """One run's row: its checked summary, its organisation, funnel, tactics and hashes.
+    """One run's row of the tidy table (``sim.tidy``), from its folder's files.
+
+    Its id is the folder's name; its inputs come from ``config.json`` (rebuilt, so the
+    tactics' defaults fill in), its hashes from ``run.json``. A config the current code
+    cannot rebuild (made by an older version) still gives its organisation, funnel and
+    tactics.
 
     Raises:
         ValueError: naming the file and what is wrong with it.
     """
+    from sim.params import ConfigError, build_config
+    from sim.tidy import run_row, tactics_label
+
     summary = read_json(run_dir / SUMMARY)
     problem = check_summary(summary)
     if problem:
@@ -254,26 +266,34 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     record = read_json(run_dir / RECORD)
     config = read_json(run_dir / CONFIG)
     _check_timeseries(run_dir / TIMESERIES, summary["days"])
-    row = {k: (math.nan if v is None else v) for k, v in summary.items()}
-    for key, value in (config.get("org") or {}).items():
-        if key != "name":
-            row[f"org.{key}"] = value
-    scenario = config.get("scenario") or {}
-    row["funnel"] = scenario.get("funnel")
-    row["tactics"] = "+".join(sorted(scenario.get("tactics") or {}))
-    row["settings_hash"] = record.get("settings_hash")
+    summary = {k: (math.nan if v is None else v) for k, v in summary.items()}
+    try:
+        row = run_row(build_config(config), summary, run_dir.name, 0, record.get("source_digest"))
+    except ConfigError:
+        row = {"run_id": run_dir.name, "draw": 0, **summary}
+        for key, value in (config.get("org") or {}).items():
+            if key != "name":
+                row[f"org.{key}"] = value
+        scenario = config.get("scenario") or {}
+        row["funnel"] = scenario.get("funnel")
+        row["tactics"] = tactics_label(scenario.get("tactics") or {})
+    for key in ("settings_hash", "config_hash"):  # as recorded, whatever the code is now
+        row[key] = record.get(key)
     return row
 
 
 def load_runs(root: str | Path, skipped: list[tuple[Path, str]] | None = None) -> pd.DataFrame:
-    """One row per run under ``root``: every KPI, the run's identity and its organisation.
+    """The tidy table (``sim.tidy``) of the run folders under ``root``, one row per run.
 
     Works on any directory of runs made by ``python -m sim`` (single runs or sweeps, with
-    any launcher): the rows come from each run's own files, not from the folder names. A run
-    whose files are damaged (broken JSON, a KPI missing or out of its range, a truncated
-    time series) is left out and appended to ``skipped`` as (directory, reason); without
-    ``skipped``, the first such run raises ValueError naming it.
+    any launcher), or by a study with ``keep_runs=true``: the rows come from each run's own
+    files, not from the folder names; ``run_dir`` says where each is. A run whose files are
+    damaged (broken JSON, a KPI missing or out of its range, a truncated time series) is
+    left out and appended to ``skipped`` as (directory, reason); without ``skipped``, the
+    first such run raises ValueError naming it.
     """
+    from sim.tidy import normalise
+
     root = Path(root)
     rows = []
     for run_dir in find_runs(root):
@@ -288,7 +308,7 @@ def load_runs(root: str | Path, skipped: list[tuple[Path, str]] | None = None) -
         rows.append(row)
     if not rows:
         raise FileNotFoundError(f"no complete, readable runs (with {RECORD}) under {root}")
-    return pd.DataFrame(rows)
+    return normalise(rows)
 
 
 def load_timeseries(root: str | Path, runs: pd.DataFrame) -> pd.DataFrame:
@@ -297,6 +317,8 @@ def load_timeseries(root: str | Path, runs: pd.DataFrame) -> pd.DataFrame:
     for row in runs.itertuples():
         ts = pd.read_csv(Path(root) / row.run_dir / TIMESERIES)
         ts.insert(0, "seed", row.seed)
+        ts.insert(0, "draw", row.draw)
+        ts.insert(0, "run_id", row.run_id)
         ts.insert(0, "scenario", row.scenario)
         frames.append(ts)
     return pd.concat(frames, ignore_index=True)

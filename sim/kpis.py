@@ -391,14 +391,28 @@ JOURNEY_COLUMNS: dict[str, tuple[str, str]] = {
     "promise_match": ("share", "how well the pitch matched marketing's promise (nan: no deal)"),
 }
 
-#: runs.csv: one row per run: the summary (above) plus these columns.
+#: runs.parquet / runs.csv: one row per run of a study (the tidy table, ``sim.tidy``): the
+#: summary's columns and these.
 RUN_COLUMNS: dict[str, tuple[str, str]] = {
-    "org.<parameter>": ("as declared", "each organisation parameter of the run (sim/params.py)"),
+    "run_id": ("id", "the run's id within the study (for run folders: the folder's name)"),
+    "draw": ("index", "the parameter draw the run used (0 when the study has no draws)"),
     "funnel": ("category", "separate or combined"),
-    "tactics": ("text", "the tactics switched on, joined by '+' (empty: none)"),
+    "tactics": ("category", "the tactics switched on, sorted and joined by '+' ('none': none)"),
+    "org.<parameter>": ("as declared", "each organisation parameter (see the input columns)"),
+    "behaviour.<parameter>": ("as declared", "each behaviour parameter (see the input columns)"),
+    "tactic.<tactic>.<parameter>": (
+        "as declared",
+        "each parameter of each tactic (see the input columns); missing when the tactic is off",
+    ),
+    "policies.<kind>": ("class", "the decision rule used (its _target_ class)"),
+    "policies.<kind>.<argument>": ("as given", "the decision rule's keyword arguments, if any"),
     "settings_hash": ("hash", "everything but scenario and seed: runs to compare share it"),
-    "run_dir": ("path", "the run's directory, relative to the study"),
+    "config_hash": ("hash", "the run's whole config and the code: what resuming checks"),
+    "run_dir": ("path", "the run's folder, relative to the study (tables read from folders)"),
 }
+
+#: Patterns of RUN_COLUMNS that stand for many columns (``org.<parameter>``, ...).
+RUN_COLUMN_PREFIXES = tuple(k.split("<", 1)[0] for k in RUN_COLUMNS if "<" in k)
 
 #: effects.csv: one row per scenario x KPI (the registry's ``effect`` role).
 EFFECT_COLUMNS: dict[str, tuple[str, str]] = {
@@ -450,12 +464,47 @@ def data_dictionary() -> str:
     for title, intro, columns in (
         ("timeseries.csv", "One row per business day.", SERIES_COLUMNS),
         ("journeys.parquet", "One row per lead (with `record_journeys=true`).", JOURNEY_COLUMNS),
-        ("runs.csv", "One row per run of a study: the summary's columns, then:", RUN_COLUMNS),
+        (
+            "runs.parquet and runs.csv",
+            "The tidy table of a study: one row per run, with the summary's columns "
+            "(identity and KPIs) and these:",
+            RUN_COLUMNS,
+        ),
         ("effects.csv", "One row per scenario and KPI of a comparison.", EFFECT_COLUMNS),
     ):
         out += ["", f"## {title}", "", intro, ""]
         out += table("column|unit|meaning", [(f"`{n}`", u, m) for n, (u, m) in columns.items()])
+    out += ["", "## Input columns of runs.parquet", "", _INPUTS_INTRO, ""]
+    out += table("column|unit|meaning", _input_rows())
+    out += ["", "## A study's datasets: timeseries/ and journeys/", "", _DATASETS_INTRO]
     return "\n".join(out) + "\n"
+
+
+_INPUTS_INTRO = (
+    "Every organisation, behaviour and tactic parameter, as declared in `sim/params.py` and "
+    "the tactics' modules (`sim/tactics/`); a tactic's columns are missing (null) in the runs "
+    "where it is off. A list (`switched_off`) is joined by '+' ('none': empty)."
+)
+_DATASETS_INTRO = (
+    "A study made by the study runner (`sim.batch`, e.g. `python -m experiments."
+    "compare_tactics`) writes every run's daily series to `timeseries/` and, with "
+    "`record_journeys=true`, its journey log to `journeys/`: parquet parts partitioned by "
+    "scenario (`scenario=<name>/part-NNNNN.parquet`). Their columns are those of "
+    "timeseries.csv and journeys.parquet above, after `run_id`, `draw` and `seed`; "
+    "`scenario` is the partition. Strings are categoricals, and in `journeys/` every integer "
+    "column holds null where the journey log holds -1 (never, or no rep), so a difference of "
+    "two days is either right or missing."
+)
+
+
+def _input_rows() -> list[tuple[str, str, str]]:
+    from sim.tidy import input_fields
+
+    rows = []
+    for column, f in input_fields().items():
+        unit = f.metadata.get("unit") or ("names" if "switched_off" in column else "-")
+        rows.append((f"`{column}`", unit, f.metadata.get("doc", "")))
+    return rows
 
 
 if __name__ == "__main__":

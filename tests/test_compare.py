@@ -119,13 +119,14 @@ def test_the_comparison_cli_runs_in_parallel_like_serially(tmp_path):
     assert par.returncode == 0, par.stderr
     ser = _compare(tmp_path, *common, f"hydra.sweep.dir={tmp_path / 'ser'}", "hydra/launcher=basic")
     assert ser.returncode == 0, ser.stderr
-    a = pd.read_csv(tmp_path / "par" / "runs.csv")
-    b = pd.read_csv(tmp_path / "ser" / "runs.csv")
-    pd.testing.assert_frame_equal(a, b)
-    assert len(a) == 6
+    for name in ("runs.csv", "runs.parquet", "effects.csv"):
+        read = pd.read_parquet if name.endswith(".parquet") else pd.read_csv
+        pd.testing.assert_frame_equal(read(tmp_path / "par" / name), read(tmp_path / "ser" / name))
+    a = pd.read_parquet(tmp_path / "par" / "runs.parquet")
+    assert len(a) == 6 and set(a.tactics) == {"none", "liaison"}
     assert "Tactic effects against 'baseline'" in par.stdout
     assert "liaison" in par.stdout and "report:" in par.stdout
-    assert "6/6 100%" in par.stderr  # the progress bar reached the end
+    assert "100%" in par.stderr and "6/6" in par.stderr  # the progress bar reached the end
     assert (tmp_path / "par" / "report.html").stat().st_size > 10_000
 
 

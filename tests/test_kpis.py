@@ -13,6 +13,7 @@ from sim.kpis import (
     IDENTITY,
     JOURNEY_COLUMNS,
     KPIS,
+    RUN_COLUMN_PREFIXES,
     RUN_COLUMNS,
     SERIES_COLUMNS,
     check_summary,
@@ -87,9 +88,9 @@ def test_run_columns_are_declared(tmp_path, monkeypatch):
     write_outputs(sim.run(cfg), tmp_path / "r")
     runs = load_runs(tmp_path)
     extra = [c for c in runs.columns if c not in KPIS and c not in IDENTITY]
-    assert {c for c in extra if not c.startswith("org.")} == {
-        c for c in RUN_COLUMNS if not c.startswith("org.")
-    }
+    named = {c for c in extra if not c.startswith(RUN_COLUMN_PREFIXES)}
+    assert named == {c for c in RUN_COLUMNS if "<" not in c}
+    assert {c.split(".", 1)[0] + "." for c in extra if c not in named} == set(RUN_COLUMN_PREFIXES)
 
 
 def test_the_data_dictionary_is_current():

@@ -12,11 +12,12 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import sim
 from experiments import compare_tactics
-from sim import cli
+from sim import cli, tidy
 from sim.config import CONF_DIR
 from sim.io import FAILURE, RECORD, SUMMARY, TIMESERIES, to_json
 from sim.policies import FollowUpPolicy
@@ -85,8 +86,8 @@ def test_failed_runs_stop_the_comparison_with_one_line_and_no_report(tmp_path, m
     out = tmp_path / "cmp"
     status = _compare(tmp_path, BOOM, f"hydra.sweep.dir={out}")
     assert status == 1
-    assert len(list(out.glob(f"*/{FAILURE}"))) == 4
-    assert not (out / "report.md").exists()
+    assert len((out / FAILURE).read_text().splitlines()) == 4  # one line per failed run
+    assert not (out / "report.md").exists() and not (out / "runs.parquet").exists()
 
 
 def test_failed_runs_of_a_sweep_exit_non_zero(tmp_path, monkeypatch, capsys):
@@ -109,21 +110,22 @@ def test_a_failed_single_run_prints_one_line(tmp_path, monkeypatch, capsys):
 def test_a_full_disk_is_one_line_and_the_comparison_resumes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "cmp"
-    real = sim.io.write_outputs
+    real = tidy.write_parquet
     calls = {"n": 0}
 
-    def full_disk(result, out_dir):
+    def full_disk(table, path):
         calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError(errno.ENOSPC, "No space left on device", str(out_dir / SUMMARY))
-        return real(result, out_dir)
+        if calls["n"] == 3:  # the second chunk's first part
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(table, path)
 
-    monkeypatch.setattr(cli, "write_outputs", full_disk)
+    monkeypatch.setattr(tidy, "write_parquet", full_disk)
     assert _compare(tmp_path, f"hydra.sweep.dir={out}") == 1
     line = _one_error_line(capsys.readouterr().err)
     assert "No space left on device; free some space" in line and f"resume={out}" in line
-    monkeypatch.setattr(cli, "write_outputs", real)
+    monkeypatch.setattr(tidy, "write_parquet", real)
     assert _compare(tmp_path, f"resume={out}") == 0
+    assert len(pd.read_parquet(out / "runs.parquet")) == 4
     assert (out / "report.md").exists()
 
 
@@ -148,7 +150,8 @@ def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
 
 
 def test_resuming_with_other_settings_is_refused_naming_what_differs(study, capsys):
-    before = {p: p.stat().st_mtime_ns for p in study.glob(f"*/{SUMMARY}")}
+    before = {p: p.stat().st_mtime_ns for p in study.glob("rows/*.parquet")}
+    assert before
     status = compare_tactics.main(
         [
             *TINY[:1],
@@ -163,7 +166,7 @@ def test_resuming_with_other_settings_is_refused_naming_what_differs(study, caps
     assert status == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "other settings" in line and "days: the study has 40, this command 41" in line
-    assert {p: p.stat().st_mtime_ns for p in study.glob(f"*/{SUMMARY}")} == before
+    assert {p: p.stat().st_mtime_ns for p in study.glob("rows/*.parquet")} == before
 
 
 def test_a_second_comparison_into_the_same_directory_is_refused(study, capsys):
@@ -299,7 +302,9 @@ def test_config_dir_adds_a_client_org_to_every_entry_point(client_dir, tmp_path,
         ]
     )
     assert status == 0
-    assert len(list(out.glob(f"*/{RECORD}"))) == 4 and (out / "report.md").exists()
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 4 and set(runs.org) == {"mine"} and (out / "report.md").exists()
+    assert set(runs["org.n_reps"]) == {1}
 
 
 def test_config_dir_problems_are_refused_before_anything_is_written(tmp_path, monkeypatch, capsys):
@@ -336,6 +341,16 @@ def _damage(run_dir: Path, how: str) -> None:
     summary.write_text(json.dumps(data))
 
 
+@pytest.fixture
+def sweep(tmp_path, monkeypatch):
+    """A finished python -m sim sweep (run folders): two scenarios, two seeds."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "sweep"
+    args = ["-m", *TINY, "scenario=baseline,liaison", "seed=1,2", SERIAL]
+    assert cli.main([*args, f"hydra.sweep.dir={out}"]) == 0
+    return out
+
+
 @pytest.mark.parametrize(
     ("how", "reason"),
     [
@@ -346,15 +361,15 @@ def _damage(run_dir: Path, how: str) -> None:
         ("truncated_timeseries", "timeseries.csv has"),
     ],
 )
-def test_a_damaged_run_is_skipped_and_listed(study, tmp_path, capsys, how, reason):
-    damaged = study / "liaison_seed1"
+def test_a_damaged_run_is_skipped_and_listed(sweep, tmp_path, capsys, how, reason):
+    (damaged,) = sweep.glob("*_liaison_seed1")
     _damage(damaged, how)
     capsys.readouterr()
-    assert compare_tactics.main([f"from={study}", f"out={tmp_path / 'agg'}"]) == 1
+    assert compare_tactics.main([f"from={sweep}", f"out={tmp_path / 'agg'}"]) == 1
     line = _one_error_line(capsys.readouterr().err)  # one pair left: no interval
     assert str(damaged) in line and reason in line
-    runs = sim.io.load_runs(study, skipped := [])
-    assert "liaison_seed1" not in set(runs.run_dir)
+    runs = sim.io.load_runs(sweep, skipped := [])
+    assert damaged.name not in set(runs.run_dir)
     assert skipped[0][0] == damaged and reason in skipped[0][1]
 
 

@@ -210,3 +210,34 @@ def test_a_sweep_on_a_ray_cluster_equals_the_serial_sweep(head, tmp_path):
     for a, b in zip(ray_runs, serial_runs, strict=True):
         assert a.parent.name == b.parent.name
         assert a.read_bytes() == b.read_bytes()
+
+
+def test_a_comparison_on_a_ray_cluster_equals_the_serial_one(head, tmp_path):
+    """The study runner's Ray path: chunks as Ray tasks, the same tidy table as serially."""
+    import pandas as pd
+
+    from tests.conftest import run_module
+
+    common = ["org=small", "days=60", "warmup_days=10", "replicates=3", "scenarios=liaison"]
+    on_ray = run_module(
+        "experiments.compare_tactics",
+        *common,
+        "chunk_size=2",
+        "hydra/launcher=ray",
+        f"hydra.launcher.ray.init.address={head.address}",
+        f"hydra.sweep.dir={tmp_path / 'ray'}",
+        env=head.env,
+        timeout=600,
+    )
+    assert on_ray.returncode == 0, on_ray.stderr[-3000:]
+    serial = run_module(
+        "experiments.compare_tactics",
+        *common,
+        "hydra/launcher=basic",
+        f"hydra.sweep.dir={tmp_path / 'serial'}",
+    )
+    assert serial.returncode == 0, serial.stderr[-3000:]
+    a = pd.read_parquet(tmp_path / "ray" / "runs.parquet")
+    b = pd.read_parquet(tmp_path / "serial" / "runs.parquet")
+    assert len(a) == 6
+    pd.testing.assert_frame_equal(a, b)

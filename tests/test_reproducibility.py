@@ -81,34 +81,49 @@ def _compare(*args, **kw):
     )
 
 
-def test_a_killed_comparison_resumes_to_the_same_tables(tmp_path):
+def _table(study):
+    """A study's tidy table and its daily series, in a fixed order."""
+    runs = pd.read_parquet(study / "runs.parquet")
+    ts = pd.read_parquet(study / "timeseries")
+    ts["run_id"] = ts["run_id"].astype(str)
+    ts["scenario"] = ts["scenario"].astype(str)
+    return runs, ts.sort_values(["run_id", "day"]).reset_index(drop=True)
+
+
+def test_a_killed_chunked_comparison_resumes_to_the_identical_table(tmp_path):
     common = [
         "scenarios=baseline,liaison",
-        "replicates=8",
+        "replicates=10",
         "days=150",
         "warmup_days=30",
         "hydra.launcher.n_jobs=2",
+        "chunk_size=2",
     ]
     killed = tmp_path / "killed"
     proc = _compare(*common, f"hydra.sweep.dir={killed}", start_new_session=True)
-    deadline = time.time() + 300
-    while time.time() < deadline and len(list(killed.glob(f"*/{RECORD}"))) < 4:
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)  # a real kill of the whole sweep, workers included
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(killed.glob("rows/part-*.parquet"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # a real kill of the whole study, workers included
     proc.communicate()
-    done_before = {p.parent.name: p.stat().st_mtime_ns for p in killed.glob(f"*/{RECORD}")}
-    assert 4 <= len(done_before) < 16, "the kill should land part-way through the sweep"
-    assert not (killed / "effects.csv").exists()
+    parts = {p: p.stat().st_mtime_ns for p in killed.glob("rows/part-*.parquet")}
+    assert 2 <= len(parts) < 10, "the kill should land part-way through the study"
+    assert not (killed / "runs.parquet").exists() and not (killed / "effects.csv").exists()
 
     resumed = _compare(*common, f"resume={killed}")
     _, err = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, err
-    for name, stamp in done_before.items():  # finished runs were reused, not re-run
-        assert (killed / name / RECORD).stat().st_mtime_ns == stamp
+    for part, stamp in parts.items():  # committed runs were kept, not run again
+        assert part.stat().st_mtime_ns == stamp
 
     clean = _compare(*common, f"hydra.sweep.dir={tmp_path / 'clean'}")
     _, err = clean.communicate(timeout=600)
     assert clean.returncode == 0, err
+    (runs_a, ts_a), (runs_b, ts_b) = _table(killed), _table(tmp_path / "clean")
+    pd.testing.assert_frame_equal(runs_a, runs_b)
+    assert len(runs_a) == 20 and runs_a.run_id.is_unique
+    pd.testing.assert_frame_equal(ts_a, ts_b, check_categorical=False)
+    assert len(ts_a) == 20 * 150  # no run counted twice
     for name in ("runs.csv", "effects.csv"):
         pd.testing.assert_frame_equal(
             pd.read_csv(killed / name), pd.read_csv(tmp_path / "clean" / name)
