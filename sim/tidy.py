@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.kpis import KPIS
+from sim.params import input_fields as input_fields  # re-exported: the input columns
 
 if TYPE_CHECKING:
     from sim.params import SimConfig
@@ -58,28 +59,6 @@ _DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 
 
 # --- the columns ------------------------------------------------------------------------------
-
-
-def input_fields() -> dict[str, dataclasses.Field]:
-    """Every declared input column, with the dataclass field it comes from.
-
-    ``org.<name>`` and ``behaviour.<name>`` for each parameter of the organisation and
-    behaviour sections (``sim.params.SECTIONS``), then ``tactic.<tactic>.<name>`` for each
-    parameter of each registered tactic (``sim.tactics.REGISTRY``), in declaration order.
-    """
-    from sim.params import SECTIONS
-    from sim.tactics import REGISTRY, tactic_names
-
-    found: dict[str, dataclasses.Field] = {}
-    for section, cls in SECTIONS.items():
-        for f in dataclasses.fields(cls):
-            if f.name != "name":  # the org's name is the ``org`` column
-                found[f"{section}.{f.name}"] = f
-    for name in tactic_names():
-        for f in dataclasses.fields(REGISTRY[name]):
-            if f.init:
-                found[f"tactic.{name}.{f.name}"] = f
-    return found
 
 
 def _default(f: dataclasses.Field) -> Any:
@@ -154,7 +133,7 @@ def run_row(
         draw: its parameter draw (0 when the study has none).
         code: the source digest for the hashes (``sim.io.source_digest``; computed if None).
     """
-    from sim.io import config_hash, settings_hash
+    from sim.hashing import config_hash, settings_hash
 
     row: dict[str, Any] = {
         "run_id": run_id,
@@ -286,7 +265,7 @@ def part_number(path: Path) -> int | None:
 
 def write_parquet(table: pa.Table, path: Path) -> Path:
     """Write ``table`` to ``path`` atomically (a temporary name, then a rename)."""
-    from sim.io import atomic_write
+    from sim.hashing import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, lambda p: pq.write_table(table, p))
@@ -358,7 +337,7 @@ def read_runs(root: str | Path) -> pd.DataFrame:
 
 def write_runs(runs: pd.DataFrame, out: Path) -> list[Path]:
     """Write the tidy table as ``runs.parquet`` and ``runs.csv`` (each atomically)."""
-    from sim.io import atomic_write
+    from sim.hashing import atomic_write
 
     out.mkdir(parents=True, exist_ok=True)
     return [

@@ -1,0 +1,181 @@
+"""Effects under what we do not know: the assumptions drawn from their plausible ranges.
+
+A comparison with parameter draws (``draws=`` of ``experiments.compare_tactics``) runs every
+scenario on each draw of the uncertain assumptions (``sim.space``), with the same seeds within
+a draw (common random numbers). Draw 0 holds the defaults: the comparison "given the default
+assumptions", whose intervals cover only the market's noise. The draws 1, 2, ... carry both
+the parameter uncertainty and the noise:
+
+- each scenario's effect is taken pair by pair: on each (draw, seed), the scenario's KPI over
+  the baseline's of the same draw and seed, minus 1;
+- ``uncertainty(runs)`` summarises them per scenario and KPI: the median, the 80% and 95%
+  ranges (quantiles over every draw and seed), ``p_positive`` (the share of pairs in which the
+  scenario raises the KPI) and ``p_best`` (the share in which it is the best *single* change:
+  one tactic, or the combined funnel, against each other, in the KPI's direction of better;
+  NaN for bundles, so it sums to 1 over the single changes);
+- ``drivers(runs)`` ranks, for each scenario's effect, the assumptions that move it most: the
+  Spearman rank correlation between a draw's value of each assumption and the draw's mean
+  effect, with a 95% interval (Fisher's z), on the same sample.
+
+The quantiles are of the pairs' effects: the spread of what one organisation would see, given
+what is known, not the uncertainty of a mean.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from sim.kpis import KPIS, LOWER
+
+#: uncertainty.csv's columns, in order.
+COLUMNS = [
+    "scenario",
+    "kpi",
+    "median",
+    "lo80",
+    "hi80",
+    "lo95",
+    "hi95",
+    "p_positive",
+    "p_best",
+    "n_draws",
+    "n_seeds",
+]
+#: drivers.csv's columns, in order.
+DRIVER_COLUMNS = ["scenario", "kpi", "parameter", "method", "index", "lo95", "hi95", "n_draws"]
+#: The input columns of the tidy table that hold the drawn assumptions.
+INPUT_PREFIXES = ("behaviour.", "tactic.")
+
+
+def pair_effects(runs: pd.DataFrame, baseline: str, kpis: list[str]) -> pd.DataFrame:
+    """Each scenario's relative effect on each KPI, pair by pair (draw, seed), draws >= 1.
+
+    Returns one row per scenario, draw and seed, with one column per KPI.
+    """
+    drawn = runs.loc[runs["draw"] > 0]
+    base = drawn.loc[drawn.scenario == baseline].set_index(["draw", "seed"])[kpis]
+    rows = []
+    for scenario, part in drawn.loc[drawn.scenario != baseline].groupby("scenario", sort=False):
+        mine = part.set_index(["draw", "seed"])[kpis]
+        both = mine.join(base, rsuffix="_base", how="inner")
+        effect = pd.DataFrame(index=both.index)
+        for kpi in kpis:
+            b = both[f"{kpi}_base"].astype(float)
+            effect[kpi] = (both[kpi].astype(float) / b.where(b != 0)) - 1.0
+        effect.insert(0, "scenario", str(scenario))
+        rows.append(effect.reset_index())
+    if not rows:
+        return pd.DataFrame(columns=["scenario", "draw", "seed", *kpis])
+    return pd.concat(rows, ignore_index=True)
+
+
+def single_changes(runs: pd.DataFrame, baseline: str) -> list[str]:
+    """The scenarios that change one thing from the baseline: one tactic, or the funnel."""
+    first = runs.groupby("scenario", sort=False).first()
+    base = first.loc[baseline]
+    singles = []
+    for scenario, row in first.iterrows():
+        if scenario == baseline:
+            continue
+        tactics = [t for t in str(row["tactics"]).split("+") if t and t != "none"]
+        changes = len(tactics) + (row["funnel"] != base["funnel"])
+        if changes == 1:
+            singles.append(str(scenario))
+    return singles
+
+
+def uncertainty(runs: pd.DataFrame, baseline: str, kpis: list[str]) -> pd.DataFrame:
+    """Median, 80% and 95% ranges, P(raises) and P(best single change) per scenario and KPI."""
+    pairs = pair_effects(runs, baseline, kpis)
+    singles = single_changes(runs, baseline)
+    rows = []
+    for kpi in kpis:
+        sign = -1.0 if KPIS[kpi].direction == LOWER else 1.0
+        wide = pairs.pivot_table(index=["draw", "seed"], columns="scenario", values=kpi)
+        present = [s for s in singles if s in wide.columns]
+        best = (
+            (wide[present] * sign).dropna().idxmax(axis=1).value_counts(normalize=True)
+            if present
+            else pd.Series(dtype=float)
+        )
+        for scenario, part in pairs.groupby("scenario", sort=False):
+            values = part[kpi].dropna().to_numpy(float)
+            if len(values) == 0:
+                q = [math.nan] * 5
+                p_pos = math.nan
+            else:
+                q = np.quantile(values, [0.5, 0.1, 0.9, 0.025, 0.975]).tolist()
+                p_pos = float(np.mean(values > 0))
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "kpi": kpi,
+                    "median": q[0],
+                    "lo80": q[1],
+                    "hi80": q[2],
+                    "lo95": q[3],
+                    "hi95": q[4],
+                    "p_positive": p_pos,
+                    "p_best": float(best.get(scenario, 0.0)) if scenario in present else math.nan,
+                    "n_draws": int(part.loc[part[kpi].notna(), "draw"].nunique()),
+                    "n_seeds": int(part.loc[part[kpi].notna(), "seed"].nunique()),
+                }
+            )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def drivers(runs: pd.DataFrame, baseline: str, kpi: str, top: int | None = None) -> pd.DataFrame:
+    """The assumptions that move each scenario's effect on ``kpi`` most (rank correlations).
+
+    For each scenario, the draw's mean effect (over its seeds) against the draw's value of
+    each assumption that varies across the scenario's draws; ranked by absolute correlation.
+    """
+    from scipy import stats
+
+    pairs = pair_effects(runs, baseline, [kpi])
+    drawn = runs.loc[runs["draw"] > 0]
+    inputs = [c for c in runs.columns if c.startswith(INPUT_PREFIXES)]
+    rows = []
+    for scenario, part in pairs.groupby("scenario", sort=False):
+        effect = part.groupby("draw")[kpi].mean().dropna()
+        values = (
+            drawn.loc[drawn.scenario == scenario].groupby("draw")[inputs].first().loc[effect.index]
+        )
+        n = len(effect)
+        found = []
+        for column in inputs:
+            x = pd.to_numeric(values[column], errors="coerce")
+            if x.isna().any() or x.nunique() < 3 or n < 4:
+                continue
+            rho = float(stats.spearmanr(x, effect).statistic)
+            if not math.isfinite(rho):
+                continue
+            z, half = math.atanh(max(min(rho, 0.999999), -0.999999)), 1.96 / math.sqrt(n - 3)
+            found.append(
+                {
+                    "scenario": scenario,
+                    "kpi": kpi,
+                    "parameter": column,
+                    "method": "spearman",
+                    "index": rho,
+                    "lo95": math.tanh(z - half),
+                    "hi95": math.tanh(z + half),
+                    "n_draws": n,
+                }
+            )
+        found.sort(key=lambda r: -abs(r["index"]))
+        rows += found[:top] if top else found
+    return pd.DataFrame(rows, columns=DRIVER_COLUMNS)
+
+
+def in_words(drivers_table: pd.DataFrame, scenario: str, k: int = 2) -> str:
+    """'the liaison effect depends mostly on X (+0.62) and Y (-0.41)', or why it does not."""
+    part = drivers_table.loc[drivers_table.scenario == scenario]
+    strong = part.loc[(part.lo95 > 0) | (part.hi95 < 0)].head(k)
+    if strong.empty:
+        return f"no single assumption moves the {scenario} effect clearly at this sample size"
+    named = [f"`{r.parameter}` ({r.index:+.2f})" for r in strong.itertuples()]
+    return f"the {scenario} effect depends mostly on {' and '.join(named)}: measure these first"
