@@ -136,9 +136,10 @@ class OrgParams(_Validated):
 class BehaviourParams(_Validated):
     """How buyers, marketers and reps behave; the free parameters that calibration fits.
 
-    The defaults of the parameters in ``experiments.calibrate.SPACE`` are fitted to the
-    published patterns (``sim/data/stylized_facts.yaml``) and equal
-    ``conf/behaviour/calibrated.yaml``; the others are assumptions.
+    The defaults of the parameters marked ``fitted=`` (``experiments.calibrate.SPACE``) are
+    fitted to the published patterns (``sim/data/stylized_facts.yaml``) and equal
+    ``conf/behaviour/calibrated.yaml``; the others are uncertainties, each with a plausible
+    range and its source (``sim.space``).
     """
 
     _prefix = "behaviour."
@@ -215,7 +216,12 @@ class BehaviourParams(_Validated):
         source="assumption: as prospect_intent_alpha",
     )
     intent_decay_per_day: float = param(
-        0.0362, lo=0.0, hi=1.0, unit="1/day", doc="daily relative decay of intent without contact"
+        0.0362,
+        lo=0.0,
+        hi=1.0,
+        unit="1/day",
+        doc="daily relative decay of intent without contact",
+        fitted=(0.003, 0.04),
     )
     # --- marketing ---------------------------------------------------------------------
     marketing_fit_weight: float = param(
@@ -228,7 +234,11 @@ class BehaviourParams(_Validated):
         "30 points, an email open 2: the firm in Gonzalez-Flores et al., Frontiers in AI 2025)",
     )
     marketing_score_noise: float = param(
-        0.0857, lo=0.0, unit="score sd", doc="noise of marketing's own score"
+        0.0857,
+        lo=0.0,
+        unit="score sd",
+        doc="noise of marketing's own score",
+        fitted=(0.05, 0.35),
     )
     handoff_threshold: float = param(
         0.45,
@@ -385,9 +395,14 @@ class BehaviourParams(_Validated):
         lo=0.0,
         unit="hours/opportunity/day",
         doc="rep time an open opportunity needs per day",
+        fitted=(0.03, 0.35),
     )
     prospect_reserve_share: float = param(
-        0.2705, lo=0.0, hi=1.0, doc="reps' initial share of hours kept for own prospecting"
+        0.2705,
+        lo=0.0,
+        hi=1.0,
+        doc="reps' initial share of hours kept for own prospecting",
+        fitted=(0.05, 0.35),
     )
     reserve_learning_rate: float = param(
         0.02,
@@ -431,7 +446,11 @@ class BehaviourParams(_Validated):
         "by intuition or none in about a quarter of cases (Salesforce State of Sales 2018)",
     )
     rep_initial_trust: float = param(
-        0.6833, lo=0.0, hi=1.0, doc="reps' initial trust in marketing's leads"
+        0.6833,
+        lo=0.0,
+        hi=1.0,
+        doc="reps' initial trust in marketing's leads",
+        fitted=(0.3, 1.0),
     )
     trust_learning_rate: float = param(
         0.2,
@@ -454,7 +473,11 @@ class BehaviourParams(_Validated):
         "MQL-to-SQL rates (8-27%, sim/data/stylized_facts.yaml)",
     )
     follow_up_bar: float = param(
-        0.168, lo=0.0, unit="score", doc="lowest perceived value a rep follows up"
+        0.168,
+        lo=0.0,
+        unit="score",
+        doc="lowest perceived value a rep follows up",
+        fitted=(0.05, 0.45),
     )
     marketing_credit_discount: float = param(
         0.8,
@@ -476,7 +499,11 @@ class BehaviourParams(_Validated):
         "2012, 696 firms: 36% of leads never called within two weeks)",
     )
     contact_rate: float = param(
-        0.7087, lo=0.0, hi=1.0, doc="chance to reach a lead followed up immediately"
+        0.7087,
+        lo=0.0,
+        hi=1.0,
+        doc="chance to reach a lead followed up immediately",
+        fitted=(0.4, 0.95),
     )
     decay_rate_per_day: float = param(
         1.5,
@@ -489,9 +516,19 @@ class BehaviourParams(_Validated):
         "contacted after a day; a day's wait keeps 5-50% of the chance above the floor",
     )
     decay_floor: float = param(
-        0.2045, lo=0.0, hi=1.0, doc="share of the contact chance left after long delays"
+        0.2045,
+        lo=0.0,
+        hi=1.0,
+        doc="share of the contact chance left after long delays",
+        fitted=(0.03, 0.6),
     )
-    accept_bar: float = param(0.2849, lo=0.0, unit="score", doc="rep's bar for accepting a lead")
+    accept_bar: float = param(
+        0.2849,
+        lo=0.0,
+        unit="score",
+        doc="rep's bar for accepting a lead",
+        fitted=(0.2, 0.6),
+    )
     accept_noise: float = param(
         0.1,
         lo=0.0,
@@ -501,10 +538,25 @@ class BehaviourParams(_Validated):
         source="assumption: a rep's judgement after a conversation errs less than its pre-contact "
         "view but is not exact (Gartner win/loss: losing reps misread why buyers decided)",
     )
-    sql_scale: float = param(3.3421, lo=0.0, doc="SQL chance per unit of fit x intent")
-    win_base: float = param(0.9324, lo=0.0, hi=1.0, doc="win chance of a perfect-fit, served deal")
+    sql_scale: float = param(
+        3.3421,
+        lo=0.0,
+        doc="SQL chance per unit of fit x intent",
+        fitted=(1.5, 6.0),
+    )
+    win_base: float = param(
+        0.9324,
+        lo=0.0,
+        hi=1.0,
+        doc="win chance of a perfect-fit, served deal",
+        fitted=(0.3, 1.0),
+    )
     no_decision_base: float = param(
-        0.3883, lo=0.0, hi=1.0, doc="no-decision chance of a deal with no intent left"
+        0.3883,
+        lo=0.0,
+        hi=1.0,
+        doc="no-decision chance of a deal with no intent left",
+        fitted=(0.2, 0.8),
     )
     # --- what people know of the buyer's need (sim.needs) ---------------------------------
     promise_noise: float = param(
@@ -564,7 +616,11 @@ class BehaviourParams(_Validated):
     )
     # --- customers ---------------------------------------------------------------------
     churn_base: float = param(
-        0.1367, lo=0.0, hi=1.0, doc="renewal churn chance of a matched customer with fit 0.5"
+        0.1367,
+        lo=0.0,
+        hi=1.0,
+        doc="renewal churn chance of a matched customer with fit 0.5",
+        fitted=(0.02, 0.2),
     )
     churn_need_gap: float = param(
         1.0,
