@@ -29,6 +29,7 @@ The defaults in ``sim/params.py`` must match the calibrated file (a test checks 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -49,24 +50,16 @@ from sim.validation import (
     scenarios_needed,
 )
 
-#: The free parameters and their search bounds (each inside its declared range). Bounds are
-#: wide enough that the fit does not end on one, except where the evidence sets them:
+#: The free parameters and their search bounds (each inside its declared range), declared where
+#: each parameter is (``fitted=`` in ``sim/params.py``), in declaration order. Bounds are wide
+#: enough that the fit does not end on one, except where the evidence sets them:
 #: ``contact_rate`` (the chance to reach a lead called at once, eventually) is 0.55-0.9 in the
-#: B2B contact studies (InsideSales/XANT, Velocify; docs/ODD.md), so at most 0.95.
+#: B2B contact studies (InsideSales/XANT, Velocify; docs/ODD.md), so at most 0.95. Every other
+#: behavioural parameter is an uncertainty with a plausible range (``sim.space``).
 SPACE: dict[str, tuple[float, float]] = {
-    "follow_up_bar": (0.05, 0.45),
-    "prospect_reserve_share": (0.05, 0.35),
-    "contact_rate": (0.4, 0.95),
-    "accept_bar": (0.2, 0.6),
-    "sql_scale": (1.5, 6.0),
-    "win_base": (0.3, 1.0),
-    "no_decision_base": (0.2, 0.8),
-    "churn_base": (0.02, 0.2),
-    "rep_initial_trust": (0.3, 1.0),
-    "decay_floor": (0.03, 0.6),
-    "opportunity_hours_per_day": (0.03, 0.35),
-    "marketing_score_noise": (0.05, 0.35),
-    "intent_decay_per_day": (0.003, 0.04),
+    f.name: tuple(f.metadata["fitted"])
+    for f in dataclasses.fields(BehaviourParams)
+    if f.metadata.get("fitted")
 }
 OPTIONS = {
     "trials": 80,

@@ -136,42 +136,109 @@ class OrgParams(_Validated):
 class BehaviourParams(_Validated):
     """How buyers, marketers and reps behave; the free parameters that calibration fits.
 
-    The defaults of the parameters in ``experiments.calibrate.SPACE`` are fitted to the
-    published patterns (``sim/data/stylized_facts.yaml``) and equal
-    ``conf/behaviour/calibrated.yaml``; the others are assumptions.
+    The defaults of the parameters marked ``fitted=`` (``experiments.calibrate.SPACE``) are
+    fitted to the published patterns (``sim/data/stylized_facts.yaml``) and equal
+    ``conf/behaviour/calibrated.yaml``; the others are uncertainties, each with a plausible
+    range and its source (``sim.space``).
     """
 
     _prefix = "behaviour."
     # --- buyers (the market) -------------------------------------------------------------
-    lead_fit_alpha: float = param(2.0, lo=0.0, lo_open=True, doc="Beta shape a of inbound fit")
-    lead_fit_beta: float = param(3.0, lo=0.0, lo_open=True, doc="Beta shape b of inbound fit")
+    lead_fit_alpha: float = param(
+        2.0,
+        lo=0.0,
+        lo_open=True,
+        doc="Beta shape a of inbound fit",
+        plausible=("uniform", 1.2, 3.0),
+        source="assumption: inbound leads are mostly poor fits (practitioners: 60-90% of "
+        "inquiries are tire-kickers, customerthink; SiriusDecisions: 10% fully qualified at "
+        "hand-off); with lead_fit_beta the mean fit spans about 0.2-0.6",
+    )
+    lead_fit_beta: float = param(
+        3.0,
+        lo=0.0,
+        lo_open=True,
+        doc="Beta shape b of inbound fit",
+        plausible=("uniform", 2.0, 4.5),
+        source="assumption: as lead_fit_alpha",
+    )
     lead_intent_alpha: float = param(
-        1.5, lo=0.0, lo_open=True, doc="Beta shape a of inbound intent at creation"
+        1.5,
+        lo=0.0,
+        lo_open=True,
+        doc="Beta shape a of inbound intent at creation",
+        plausible=("uniform", 1.0, 2.0),
+        source="assumption anchored on 'Did you buy' studies (Cahners, 40,000 inquiries: 23% "
+        "bought within 6 months; SiriusDecisions: 10% BANT-qualified at hand-off): with "
+        "lead_intent_beta the mean intent at creation spans about 0.15-0.45",
     )
     lead_intent_beta: float = param(
-        3.5, lo=0.0, lo_open=True, doc="Beta shape b of inbound intent at creation"
+        3.5,
+        lo=0.0,
+        lo_open=True,
+        doc="Beta shape b of inbound intent at creation",
+        plausible=("uniform", 2.5, 5.0),
+        source="assumption: as lead_intent_alpha",
     )
     prospect_fit_alpha: float = param(
-        3.0, lo=0.0, lo_open=True, doc="Beta shape a of rep-prospected fit"
+        3.0,
+        lo=0.0,
+        lo_open=True,
+        doc="Beta shape a of rep-prospected fit",
+        plausible=("uniform", 2.0, 4.0),
+        source="assumption: reps target their profile, so prospected fit centres near 0.5 (mean "
+        "0.33-0.67 with prospect_fit_beta)",
     )
     prospect_fit_beta: float = param(
-        3.0, lo=0.0, lo_open=True, doc="Beta shape b of rep-prospected fit"
+        3.0,
+        lo=0.0,
+        lo_open=True,
+        doc="Beta shape b of rep-prospected fit",
+        plausible=("uniform", 2.0, 4.0),
+        source="assumption: as prospect_fit_alpha",
     )
     prospect_intent_alpha: float = param(
-        1.0, lo=0.0, lo_open=True, doc="Beta shape a of rep-prospected intent"
+        1.0,
+        lo=0.0,
+        lo_open=True,
+        doc="Beta shape a of rep-prospected intent",
+        plausible=("uniform", 0.7, 1.5),
+        source="assumption: cold outreach finds buyers with little intent (XANT/InsideSales: "
+        "about 10% reached on a first attempt); mean intent about 0.1-0.3 with "
+        "prospect_intent_beta",
     )
     prospect_intent_beta: float = param(
-        5.0, lo=0.0, lo_open=True, doc="Beta shape b of rep-prospected intent"
+        5.0,
+        lo=0.0,
+        lo_open=True,
+        doc="Beta shape b of rep-prospected intent",
+        plausible=("uniform", 3.5, 7.0),
+        source="assumption: as prospect_intent_alpha",
     )
     intent_decay_per_day: float = param(
-        0.0362, lo=0.0, hi=1.0, unit="1/day", doc="daily relative decay of intent without contact"
+        0.0362,
+        lo=0.0,
+        hi=1.0,
+        unit="1/day",
+        doc="daily relative decay of intent without contact",
+        fitted=(0.003, 0.04),
     )
     # --- marketing ---------------------------------------------------------------------
     marketing_fit_weight: float = param(
-        0.3, lo=0.0, hi=1.0, doc="weight of fit (vs engagement) in marketing's own score"
+        0.3,
+        lo=0.0,
+        hi=1.0,
+        doc="weight of fit (vs engagement) in marketing's own score",
+        plausible=("uniform", 0.1, 0.5),
+        source="assumption: marketing's points models weigh engagement over fit (a demo request "
+        "30 points, an email open 2: the firm in Gonzalez-Flores et al., Frontiers in AI 2025)",
     )
     marketing_score_noise: float = param(
-        0.0857, lo=0.0, unit="score sd", doc="noise of marketing's own score"
+        0.0857,
+        lo=0.0,
+        unit="score sd",
+        doc="noise of marketing's own score",
+        fitted=(0.05, 0.35),
     )
     handoff_threshold: float = param(
         0.45,
@@ -179,9 +246,17 @@ class BehaviourParams(_Validated):
         hi=1.0,
         unit="score",
         doc="initial marketing score at which a lead is handed over",
+        plausible=("uniform", 0.35, 0.55),
+        source="assumption: the starting bar only; the threshold policy moves it at each review",
     )
     mql_quota_share: float = param(
-        0.35, lo=0.0, hi=1.0, doc="MQLs per new lead that a volume goal asks for"
+        0.35,
+        lo=0.0,
+        hi=1.0,
+        doc="MQLs per new lead that a volume goal asks for",
+        plausible=("uniform", 0.2, 0.5),
+        source="assumption: a volume goal asks for a fifth to a half of new leads as MQLs "
+        "(MarketingSherpa 2012: 61% of firms send leads straight to sales)",
     )
     threshold_step: float = param(
         0.05,
@@ -189,6 +264,8 @@ class BehaviourParams(_Validated):
         hi=1.0,
         unit="score/period",
         doc="largest change of the hand-off threshold per review",
+        plausible=("uniform", 0.02, 0.1),
+        source="assumption: marketers move their bar by a few hundredths of the score per review",
     )
     review_period_days: int = param(
         20,
@@ -196,6 +273,8 @@ class BehaviourParams(_Validated):
         hi=MAX_STAGE_DAYS,
         unit="business days",
         doc="how often goals are reviewed and trust updated",
+        plausible=("uniform", 10, 63),
+        source="assumption: goals and trust reviewed every two weeks to every quarter",
     )
     nurture_touch_days: int = param(
         5,
@@ -203,12 +282,27 @@ class BehaviourParams(_Validated):
         hi=MAX_STAGE_DAYS,
         unit="business days",
         doc="interval between nurture touches of one lead",
+        plausible=("uniform", 3, 10),
+        source="assumption: nurture programmes touch a lead weekly to fortnightly",
     )
     nurture_intent_gain: float = param(
-        0.08, lo=0.0, hi=1.0, doc="share of the gap to full intent closed per touch"
+        0.08,
+        lo=0.0,
+        hi=1.0,
+        doc="share of the gap to full intent closed per touch",
+        plausible=("uniform", 0.03, 0.15),
+        source="assumption for the per-touch step; Forrester (second-hand): nurtured leads give "
+        "20% more sales opportunities",
     )
     nurture_value_gain: float = param(
-        0.01, lo=0.0, hi=1.0, doc="relative deal-value growth per nurture touch"
+        0.01,
+        lo=0.0,
+        hi=1.0,
+        doc="relative deal-value growth per nurture touch",
+        plausible=("uniform", 0.0, 0.016),
+        source="Annuitas Group (vendor, widely quoted): nurtured leads make 47% larger purchases, "
+        "which mixes selection and treatment, so an upper bound: 24 touches at 1.6% compound to "
+        "+47%",
     )
     nurture_max_days: int = param(
         120,
@@ -216,20 +310,49 @@ class BehaviourParams(_Validated):
         hi=MAX_STAGE_DAYS,
         unit="business days",
         doc="nurture time after which an unready lead is dropped",
+        plausible=("uniform", 60, 375),
+        source="buying windows are long (Cahners: 47% of eventual buyers buy after more than a "
+        "year; Obermayer/SLMA 'Rule of 45'; Gartner: 16-18 month tech buying cycles): nurture "
+        "keeps leads 3-18 months",
     )
     min_score_noise: float = param(
-        0.08, lo=0.0, unit="score sd", doc="noise floor that feedback cannot push the score below"
+        0.08,
+        lo=0.0,
+        unit="score sd",
+        doc="noise floor that feedback cannot push the score below",
+        plausible=("uniform", 0.03, 0.085),
+        source="assumption: the best a scoring model reaches with feedback (validated scores "
+        "reach AUC 0.75-0.92: Sedef et al. 2025 AUC 0.84); at most marketing's own noise",
     )
     # --- the combined funnel's shared definition ----------------------------------------
     shared_fit_weight: float = param(
-        0.6, lo=0.0, hi=1.0, doc="weight of fit in the shared (combined-funnel) score"
+        0.6,
+        lo=0.0,
+        hi=1.0,
+        doc="weight of fit in the shared (combined-funnel) score",
+        plausible=("uniform", 0.4, 0.8),
+        source="assumption: a definition both teams agree on weighs the ideal customer profile "
+        "more than marketing's own score does",
     )
     shared_score_noise: float = param(
-        0.15, lo=0.0, unit="score sd", doc="noise of the shared score"
+        0.15,
+        lo=0.0,
+        unit="score sd",
+        doc="noise of the shared score",
+        plausible=("uniform", 0.08, 0.25),
+        source="assumption: a rule-based shared score discriminates moderately (AUC 0.6-0.8, "
+        "practitioner reports; rules put 38% of leads 'high' with no conversion difference, "
+        "agencyscript case)",
     )
     # --- sales -------------------------------------------------------------------------
     rep_admin_share: float = param(
-        0.3, lo=0.0, hi=1.0, doc="share of rep hours on admin and internal work"
+        0.3,
+        lo=0.0,
+        hi=1.0,
+        doc="share of rep hours on admin and internal work",
+        plausible=("triangular", 0.15, 0.25, 0.35),
+        source="rep time studies: Yankee Group 2004 16% admin; Pace Productivity 23%; Proudfoot "
+        "(measured, 800 reps) 31%; CSO Insights 2011: 35% neither selling nor generating leads",
     )
     follow_up_hours: float = param(
         0.5,
@@ -237,6 +360,9 @@ class BehaviourParams(_Validated):
         lo_open=True,
         unit="hours/lead",
         doc="rep time for a first follow-up of a handed lead",
+        plausible=("uniform", 0.25, 1.0),
+        source="assumption: a first call plus its notes; reps give up after 1.6 attempts on "
+        "average (Velocify secret-shopper study)",
     )
     rekey_hours: float = param(
         0.15,
@@ -248,19 +374,35 @@ class BehaviourParams(_Validated):
         "a large share of their time on data entry (see docs/ODD.md, 7.10)",
     )
     qualify_days: int = param(
-        10, lo=1, hi=MAX_STAGE_DAYS, unit="business days", doc="length of qualification (SAL)"
+        10,
+        lo=1,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="length of qualification (SAL)",
+        plausible=("uniform", 5, 20),
+        source="assumption: one to four weeks of qualification before an opportunity is opened",
     )
     qualify_hours_per_day: float = param(
-        0.2, lo=0.0, unit="hours/lead/day", doc="rep time per lead in qualification per day"
+        0.2,
+        lo=0.0,
+        unit="hours/lead/day",
+        doc="rep time per lead in qualification per day",
+        plausible=("uniform", 0.1, 0.4),
+        source="assumption: 1-8 hours of rep time per lead over its qualification",
     )
     opportunity_hours_per_day: float = param(
         0.1867,
         lo=0.0,
         unit="hours/opportunity/day",
         doc="rep time an open opportunity needs per day",
+        fitted=(0.03, 0.35),
     )
     prospect_reserve_share: float = param(
-        0.2705, lo=0.0, hi=1.0, doc="reps' initial share of hours kept for own prospecting"
+        0.2705,
+        lo=0.0,
+        hi=1.0,
+        doc="reps' initial share of hours kept for own prospecting",
+        fitted=(0.05, 0.35),
     )
     reserve_learning_rate: float = param(
         0.02,
@@ -289,24 +431,62 @@ class BehaviourParams(_Validated):
         hi=60.0,
         unit="leads/hour",
         doc="rep-prospected leads found per prospecting hour",
+        plausible=("loguniform", 0.15, 0.9),
+        source="outbound SDR benchmarks: about 60 new contacts and 6 meetings per 40-hour week "
+        "(nathanprats example), 12-15 outbound meetings a month (Bridge Group via marketbetter): "
+        "between meetings (0.15/h) and contacts (1.5/h)",
     )
     rep_view_noise: float = param(
-        0.2, lo=0.0, unit="score sd", doc="noise of a rep's own pre-contact view of a lead"
+        0.2,
+        lo=0.0,
+        unit="score sd",
+        doc="noise of a rep's own pre-contact view of a lead",
+        plausible=("uniform", 0.12, 0.3),
+        source="assumption: a rep's own glance at a lead is noisier than a score; reps prioritise "
+        "by intuition or none in about a quarter of cases (Salesforce State of Sales 2018)",
     )
     rep_initial_trust: float = param(
-        0.6833, lo=0.0, hi=1.0, doc="reps' initial trust in marketing's leads"
+        0.6833,
+        lo=0.0,
+        hi=1.0,
+        doc="reps' initial trust in marketing's leads",
+        fitted=(0.3, 1.0),
     )
     trust_learning_rate: float = param(
-        0.2, lo=0.0, hi=1.0, unit="1/period", doc="weight of the latest period in a rep's trust"
+        0.2,
+        lo=0.0,
+        hi=1.0,
+        unit="1/period",
+        doc="weight of the latest period in a rep's trust",
+        plausible=("uniform", 0.05, 0.4),
+        source="assumption: reps' regard for marketing leads follows recent periods, with a "
+        "memory of a few to many reviews",
     )
     trusted_mql_sql_rate: float = param(
-        0.3, lo=0.0, hi=1.0, lo_open=True, doc="MQL-to-SQL rate at which a rep fully trusts MQLs"
+        0.3,
+        lo=0.0,
+        hi=1.0,
+        lo_open=True,
+        doc="MQL-to-SQL rate at which a rep fully trusts MQLs",
+        plausible=("uniform", 0.2, 0.45),
+        source="assumption: reps trust MQLs fully only when they convert above the benchmark "
+        "MQL-to-SQL rates (8-27%, sim/data/stylized_facts.yaml)",
     )
     follow_up_bar: float = param(
-        0.168, lo=0.0, unit="score", doc="lowest perceived value a rep follows up"
+        0.168,
+        lo=0.0,
+        unit="score",
+        doc="lowest perceived value a rep follows up",
+        fitted=(0.05, 0.45),
     )
     marketing_credit_discount: float = param(
-        0.8, lo=0.0, hi=1.0, doc="weight reps give marketing leads they are not credited for"
+        0.8,
+        lo=0.0,
+        hi=1.0,
+        doc="weight reps give marketing leads they are not credited for",
+        plausible=("uniform", 0.6, 1.0),
+        source="assumption after Sabnis et al., Journal of Marketing 2013 (reps favour their own "
+        "leads; quotas push them to near-term deals): from no discount to 40%",
     )
     mql_expiry_days: int = param(
         10,
@@ -314,24 +494,69 @@ class BehaviourParams(_Validated):
         hi=MAX_STAGE_DAYS,
         unit="business days",
         doc="wait after which an unworked MQL counts as ignored",
+        plausible=("uniform", 5, 20),
+        source="assumption: an MQL unworked after one to four weeks is abandoned (InsideSales "
+        "2012, 696 firms: 36% of leads never called within two weeks)",
     )
     contact_rate: float = param(
-        0.7087, lo=0.0, hi=1.0, doc="chance to reach a lead followed up immediately"
+        0.7087,
+        lo=0.0,
+        hi=1.0,
+        doc="chance to reach a lead followed up immediately",
+        fitted=(0.4, 0.95),
     )
     decay_rate_per_day: float = param(
-        1.5, lo=0.0, unit="1/day", doc="speed of lead decay with follow-up delay"
+        1.5,
+        lo=0.0,
+        unit="1/day",
+        doc="speed of lead decay with follow-up delay",
+        plausible=("loguniform", 0.7, 3.0),
+        source="Oldroyd, McElheran & Elkington, HBR 2011 (1.25M leads): a lead contacted within "
+        "the hour is about 7 times as likely to qualify as one contacted later, 60 times as one "
+        "contacted after a day; a day's wait keeps 5-50% of the chance above the floor",
     )
     decay_floor: float = param(
-        0.2045, lo=0.0, hi=1.0, doc="share of the contact chance left after long delays"
+        0.2045,
+        lo=0.0,
+        hi=1.0,
+        doc="share of the contact chance left after long delays",
+        fitted=(0.03, 0.6),
     )
-    accept_bar: float = param(0.2849, lo=0.0, unit="score", doc="rep's bar for accepting a lead")
+    accept_bar: float = param(
+        0.2849,
+        lo=0.0,
+        unit="score",
+        doc="rep's bar for accepting a lead",
+        fitted=(0.2, 0.6),
+    )
     accept_noise: float = param(
-        0.1, lo=0.0, unit="score sd", doc="noise of a rep's post-contact judgement"
+        0.1,
+        lo=0.0,
+        unit="score sd",
+        doc="noise of a rep's post-contact judgement",
+        plausible=("uniform", 0.05, 0.2),
+        source="assumption: a rep's judgement after a conversation errs less than its pre-contact "
+        "view but is not exact (Gartner win/loss: losing reps misread why buyers decided)",
     )
-    sql_scale: float = param(3.3421, lo=0.0, doc="SQL chance per unit of fit x intent")
-    win_base: float = param(0.9324, lo=0.0, hi=1.0, doc="win chance of a perfect-fit, served deal")
+    sql_scale: float = param(
+        3.3421,
+        lo=0.0,
+        doc="SQL chance per unit of fit x intent",
+        fitted=(1.5, 6.0),
+    )
+    win_base: float = param(
+        0.9324,
+        lo=0.0,
+        hi=1.0,
+        doc="win chance of a perfect-fit, served deal",
+        fitted=(0.3, 1.0),
+    )
     no_decision_base: float = param(
-        0.3883, lo=0.0, hi=1.0, doc="no-decision chance of a deal with no intent left"
+        0.3883,
+        lo=0.0,
+        hi=1.0,
+        doc="no-decision chance of a deal with no intent left",
+        fitted=(0.2, 0.8),
     )
     # --- what people know of the buyer's need (sim.needs) ---------------------------------
     promise_noise: float = param(
@@ -391,7 +616,11 @@ class BehaviourParams(_Validated):
     )
     # --- customers ---------------------------------------------------------------------
     churn_base: float = param(
-        0.1367, lo=0.0, hi=1.0, doc="renewal churn chance of a matched customer with fit 0.5"
+        0.1367,
+        lo=0.0,
+        hi=1.0,
+        doc="renewal churn chance of a matched customer with fit 0.5",
+        fitted=(0.02, 0.2),
     )
     churn_need_gap: float = param(
         1.0,

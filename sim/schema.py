@@ -57,6 +57,7 @@ def param(
     lo_open: bool = False,
     plausible: tuple[Any, ...] | None = None,
     source: str = "",
+    fitted: tuple[float, float] | None = None,
 ) -> Any:
     """Declare a parameter: its default, allowed closed range ``[lo, hi]``, unit and meaning.
 
@@ -67,6 +68,10 @@ def param(
     bounds): ``("uniform", low, high)``, ``("triangular", low, mode, high)`` or
     ``("loguniform", low, high)``; ``source`` says where it comes from, or starts with
     "assumption" and gives the reasoning.
+
+    ``fitted`` marks a behavioural parameter that calibration fits to the baseline facts
+    (``experiments.calibrate``) and gives its search bounds ``(low, high)``: such a parameter is
+    pinned down by the data, not an uncertainty, and needs no plausible range.
     """
     return field(
         default=default,
@@ -78,6 +83,7 @@ def param(
             "lo_open": lo_open,
             "plausible": plausible,
             "source": source,
+            "fitted": fitted,
         },
     )
 

@@ -32,7 +32,9 @@ class LeadValidation(Tactic):
     mechanisms: ClassVar[dict[str, str]] = {
         "gate": "holds each lead marketing hands over for a check of its fit",
     }
-    levers: ClassVar[frozenset[str]] = frozenset({"capacity_per_day", "fit_min"})
+    # Levers: the gate's staffing (capacity_per_day), its bar (fit_min) and its turnaround
+    # (delay_days: same-day or batched checks, a service level the organisation sets).
+    levers: ClassVar[frozenset[str]] = frozenset({"capacity_per_day", "delay_days", "fit_min"})
     counters: ClassVar[dict[str, str]] = {
         "validation_blocked": "leads the validation gate blocked",
         "validation_skipped": "leads handed over unchecked (no validator time)",
@@ -49,7 +51,17 @@ class LeadValidation(Tactic):
         unit="business days",
         doc="days a check takes (0: the same day, before reps work)",
     )
-    noise: float = param(0.1, lo=0.0, unit="fit sd", doc="error of the check's view of fit")
+    noise: float = param(
+        0.1,
+        lo=0.0,
+        unit="fit sd",
+        doc="error of the check's view of fit",
+        plausible=("uniform", 0.05, 0.2),
+        source="assumption anchored on lead-scoring evidence: a validated check "
+        "discriminates well (predictive scores reach AUC 0.75-0.92, Sedef et al. 2025: 0.84) and "
+        "wrongly blocks 2-15% of good leads; for a lead of fit 0.5 against fit_min 0.3 that is a "
+        "noise of 0.1-0.2 of fit",
+    )
     fit_min: float = param(0.3, lo=0.0, hi=1.0, doc="lowest checked fit that passes")
 
     def setup(self, model: FunnelModel) -> None:

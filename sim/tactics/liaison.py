@@ -47,7 +47,11 @@ class LiaisonTactic(Tactic):
         "recycling": "recycles leads sales turned down back to nurture",
         "feedback": "carries outcomes back to marketing's scoring",
     }
-    levers: ClassVar[frozenset[str]] = frozenset({"n_liaisons", "hours_per_day"})
+    # Levers: staffing (n_liaisons, hours_per_day), the hand-off SLA the teams agree
+    # (sla_days) and the re-engagement policy (max_recycles): decisions, not unknowns.
+    levers: ClassVar[frozenset[str]] = frozenset(
+        {"n_liaisons", "hours_per_day", "sla_days", "max_recycles"}
+    )
     counters: ClassVar[dict[str, str]] = {
         "liaison_briefings": "handed leads a liaison briefed a rep on",
         "liaison_calls": "leads past the follow-up SLA a liaison called itself",
