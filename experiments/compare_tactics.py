@@ -77,9 +77,15 @@ OPTIONS = {
     "decomposition": None,
     "keep_runs": False,
     "chunk_size": 0,
+    "draws": 100,
+    "seeds_per_draw": 1,
+    "draw_seed": 0,
+    "method": "lhs",
 }
 #: Options that say how the runs are made, not what they are: no part of a study's identity.
 HOW = ("keep_runs", "chunk_size")
+#: Options of the parameter draws (``sim.space``, ``sim.uncertainty``).
+DRAWN = ("draws", "seeds_per_draw", "draw_seed", "method")
 
 BASIC = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
@@ -95,6 +101,22 @@ def report(root: Path, out: Path | None, baseline: str, decomposition: Path | No
     runs = result.runs
     first = runs.iloc[0]
     n = int(result.table["pairs"].min()) if len(result.table) else 0
+    out_dir = out or root
+    spread = out_dir / "uncertainty.csv"
+    if (runs["draw"] > 0).any() and spread.exists():
+        import pandas as pd
+
+        from sim.uncertainty import ranked_uncertainty
+
+        table = pd.read_csv(spread)
+        print(
+            f"\nTactic effects against '{baseline}' on org '{first['org']}' under what we do "
+            f"not know: relative change over {int(table.n_draws.max())} draws of the "
+            "assumptions' plausible ranges, each with its own market; median, the ranges "
+            "holding 80% and 95% of the draws, P(the tactic raises it), P(best single tactic)"
+        )
+        print(ranked_uncertainty(table, n_kpis=1).to_string())
+        print("\nGiven the default assumptions only (market noise only):")
     print(
         f"\nTactic effects against '{baseline}' on org '{first['org']}': relative change "
         f"[95% interval], {n} seed-paired replicates, {int(first.days - first.warmup_days)} "
@@ -109,7 +131,6 @@ def report(root: Path, out: Path | None, baseline: str, decomposition: Path | No
         print(f"\nno interval for {', '.join(few)}: fewer than 2 seed pairs", file=sys.stderr)
     for run_dir, reason in result.skipped:
         print(f"skipped damaged run {run_dir.relative_to(root)}: {reason}", file=sys.stderr)
-    out_dir = out or root
     print(
         f"\nreport: {out_dir / 'report.html'} (and report.md, effects.csv, runs.csv, "
         f"figures/)  [aggregated in {time.perf_counter() - started:.1f}s]"
@@ -139,7 +160,7 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> None:
             ) from None
     if own["from"] is not None:
         ignored = [a for a in overrides if not a.startswith("hydra.searchpath=")]
-        for key in ("resume", "replicates", "seed_base", "scenarios", *HOW):
+        for key in ("resume", "replicates", "seed_base", "scenarios", *DRAWN, *HOW):
             if own[key] not in (None, OPTIONS[key]):
                 ignored.insert(0, f"{key}={own[key]}")
         if ignored:
@@ -157,6 +178,12 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> None:
         raise ConfigError(f"replicates={own['replicates']}: must be a whole number >= 2")
     if own["seed_base"] < 0:
         raise ConfigError(f"seed_base={own['seed_base']}: must be a whole number >= 0")
+    if own["draws"] < 0:
+        raise ConfigError(f"draws={own['draws']}: must be a whole number >= 0 (0: no draws)")
+    if own["seeds_per_draw"] < 1:
+        raise ConfigError(f"seeds_per_draw={own['seeds_per_draw']}: must be a whole number >= 1")
+    if own["method"] not in ("lhs", "sobol"):
+        raise ConfigError(f"method={own['method']}: must be lhs or sobol")
     if own["chunk_size"] < 0:
         raise ConfigError(
             f"chunk_size={own['chunk_size']}: must be a whole number of runs >= 1 (0: chosen "
@@ -259,6 +286,35 @@ def run_specs(configs: list[SimConfig], seeds: range) -> list[Any]:
     ]
 
 
+def drawn_specs(configs: list[SimConfig], own: dict[str, Any], first_seed: int) -> list[Any]:
+    """The runs of the parameter draws: every scenario on each draw, with the draw's seeds.
+
+    Draw ``d`` (1, 2, ...) sets every uncertain assumption (``sim.space``) to the ``d``-th
+    point of a seeded space-filling design over the plausible ranges, for every scenario (a
+    tactic's own assumptions where the tactic is on); all scenarios of a draw share its seeds
+    (``seeds_per_draw`` of them, after the default-assumption replicates'), so their effects
+    pair up within the draw.
+    """
+    from sim.batch import RunSpec
+    from sim.space import ExperimentSpace
+
+    draws, per = own["draws"], own["seeds_per_draw"]
+    if draws == 0:
+        return []
+    space = ExperimentSpace()
+    table = space.sample(draws, seed=own["draw_seed"], method=own["method"], scenarios=configs)
+    specs = []
+    for d in range(1, draws + 1):
+        row = table.loc[d]
+        seeds = range(first_seed + (d - 1) * per, first_seed + d * per)
+        for cfg in configs:
+            drawn = space.overrides(row, cfg)
+            for seed in seeds:
+                run = dataclasses.replace(drawn, seed=seed)
+                specs.append(RunSpec(run, f"{cfg.scenario.name}_d{d}_seed{seed}", draw=d))
+    return specs
+
+
 def _compare(own: dict[str, Any], rest: list[str]) -> int:
     """Validate, lock the study directory, run the study and aggregate it."""
     from sim.batch import run_study
@@ -301,18 +357,21 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
         sweep_dir = resolve_output_dir([scenario_sweep, *sim_overrides], True, CONFIG_NAME)
     check_writable(sweep_dir)
     specs = run_specs(configs, seeds)
+    specs += drawn_specs(configs, own, seeds.stop)
     settings = {
         "program": "python -m experiments.compare_tactics",
         "baseline": baseline,
         "seed_base": seed_base,
         "replicates": replicates,
+        **{key: own[key] for key in DRAWN},
         "runs": run_configs(configs),  # the study's identity
     }
     again = " ".join(["python -m experiments.compare_tactics", *_resume_args(own, rest, sweep_dir)])
     with open_study(sweep_dir, settings, resume=bool(resume), resume_hint=f"resume={sweep_dir}"):
         print(
-            f"comparing {len(scenarios)} scenarios x {replicates} replicates = {len(specs)} runs "
-            f"-> {sweep_dir}",
+            f"comparing {len(scenarios)} scenarios x ({replicates} replicates at the default "
+            f"assumptions + {own['draws']} draws of the assumptions x {own['seeds_per_draw']} "
+            f"seed(s)) = {len(specs)} runs -> {sweep_dir}",
             file=sys.stderr,
         )
         try:

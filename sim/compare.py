@@ -74,8 +74,16 @@ def _pairs(effects: pd.DataFrame) -> int:
 
 
 def _check_single_org(runs: pd.DataFrame) -> None:
+    """One organisation, run length and code; one behaviour per parameter draw.
+
+    (A draw of the assumptions changes the behaviour, so each draw has its own settings; the
+    scenarios of one draw must share them.)
+    """
     for col in ("org", "days", "warmup_days", "settings_hash"):
+        per_draw = runs.groupby("draw")[col].nunique() if col == "settings_hash" else None
         values = runs[col].unique()
+        if per_draw is not None:
+            values = runs.loc[runs["draw"] == per_draw.idxmax(), col].unique()
         if len(values) > 1:
             raise ValueError(
                 f"the runs mix several values of {col} ({', '.join(map(str, values))}):"
@@ -119,7 +127,8 @@ def aggregate(
             )
         if scenarios == {baseline}:
             raise ValueError(f"only baseline runs under {root}: nothing to compare it with")
-        effects = paired_effects(runs, baseline=baseline)
+        # The comparison given the default assumptions: draw 0 (every run, without draws).
+        effects = paired_effects(runs.loc[runs["draw"] == 0], baseline=baseline)
         table = ranked_table(effects)
         if not (table["pairs"] >= 2).any():
             raise ValueError(
@@ -141,6 +150,18 @@ def aggregate(
     n = _pairs(effects)
     figs = out / "figures"
     fig_paths: dict[str, Path] = {}
+    honest = None
+    if (runs["draw"] > 0).any():  # effects under the assumptions' plausible ranges
+        from sim import uncertainty as unc
+
+        spread = unc.uncertainty(runs, baseline, with_role("effect"))
+        driving = unc.drivers(runs, baseline, HEADLINE[0])
+        atomic_write(out / "uncertainty.csv", lambda p: spread.to_csv(p, index=False))
+        atomic_write(out / "drivers.csv", lambda p: driving.to_csv(p, index=False))
+        paths = unc.distribution_chart(runs, baseline, HEADLINE[0], figs / "uncertainty")
+        fig_paths["uncertainty"] = paths[0]
+        files += [out / "uncertainty.csv", out / "drivers.csv", *paths]
+        honest = (spread, driving)
     for kpi in with_role("figure"):
         paths = effect_chart(effects, kpi, figs / f"effect_{kpi}", n)
         fig_paths[kpi] = paths[0]
@@ -175,7 +196,9 @@ def aggregate(
         files += copies
         png = figs / "decomposition.png"
         embedded = (found, comparison_settings(root, runs), png if png in copies else None)
-    report = build_report(runs, effects, table, fig_paths, baseline, embedded, decompositions)
+    report = build_report(
+        runs, effects, table, fig_paths, baseline, embedded, decompositions, honest
+    )
     atomic_write(out / "report.md", lambda p: p.write_text(report.to_markdown(out)))
     atomic_write(out / "report.html", lambda p: p.write_text(report.to_html()))
     files += [out / "report.md", out / "report.html"]
@@ -294,6 +317,7 @@ def build_report(
     baseline: str,
     decomposition: tuple[dec.Decomposition, dict[str, Any], Path | None] | None = None,
     decompositions: str | Path = dec.DEFAULT_ROOT,
+    honest: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Report:
     """The consultant's report: question, organisation, ranked answer, figures, caveats."""
     first = runs.iloc[0]
@@ -326,7 +350,33 @@ def build_report(
         kinds = kinds.astype(str)
         kinds["tactics"] = kinds["tactics"].replace("", "none").str.replace("+", ", ")
         rep.table(kinds)
-    rep.heading("The answer, ranked by revenue uplift")
+    if honest is not None:
+        from sim import uncertainty as unc
+
+        spread, driving = honest
+        rep.heading("The answer under what we do not know")
+        rep.table(unc.ranked_uncertainty(spread))
+        n_draws = int(spread["n_draws"].max())
+        rep.para(
+            f"Each tactic was run on {n_draws} draws of every uncertain assumption from its "
+            "plausible range (docs/ODD.md, parameter table), each draw with its own random "
+            "market, paired with the baseline of the same draw and market. 'median' is the "
+            "middle of the relative effects; the 80% and 95% ranges cover both what we do not "
+            "know about the assumptions and the market's noise; 'P(raises)' is the share of "
+            "draws in which the tactic raises the KPI, 'P(best)' the share in which it is "
+            "the best single tactic (bundles have none). The files: uncertainty.csv, "
+            "drivers.csv."
+        )
+        words = [unc.in_words(driving, s) for s in spread.scenario.unique()]
+        rep.para("What drives each answer: " + "; ".join(words) + ".")
+        if "uncertainty" in figures:
+            rep.figure(
+                figures["uncertainty"],
+                "Each tactic's revenue effect across the draws of the assumptions.",
+            )
+        rep.heading("Given the default assumptions only (market noise only)")
+    else:
+        rep.heading("The answer, ranked by revenue uplift")
     rep.table(table)
     base = runs.loc[runs.scenario == baseline]
     means = ", ".join(f"{KPIS[k].label} {KPIS[k].format(base[k].mean())}" for k in HEADLINE)

@@ -24,6 +24,7 @@ what is known, not the uncertainty of a mean.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -179,3 +180,62 @@ def in_words(drivers_table: pd.DataFrame, scenario: str, k: int = 2) -> str:
         return f"no single assumption moves the {scenario} effect clearly at this sample size"
     named = [f"`{r.parameter}` ({r.index:+.2f})" for r in strong.itertuples()]
     return f"the {scenario} effect depends mostly on {' and '.join(named)}: measure these first"
+
+
+def ranked_uncertainty(spread: pd.DataFrame, n_kpis: int = 2) -> pd.DataFrame:
+    """The headline table: each scenario's median effect [80%] [95%], P(raises), P(best).
+
+    For the first ``n_kpis`` headline KPIs; ranked by the median revenue effect.
+    """
+    from sim.kpis import HEADLINE
+
+    rows = {}
+    for kpi in [k for k in HEADLINE if k in set(spread.kpi)][:n_kpis]:
+        part = spread.loc[spread.kpi == kpi].set_index("scenario")
+        label = KPIS[kpi].short
+        rows[f"{label}: median"] = part["median"].map("{:+.1%}".format)
+        rows[f"{label}: 80% range"] = [
+            f"[{a:+.1%}, {b:+.1%}]" for a, b in zip(part.lo80, part.hi80, strict=True)
+        ]
+        rows[f"{label}: 95% range"] = [
+            f"[{a:+.1%}, {b:+.1%}]" for a, b in zip(part.lo95, part.hi95, strict=True)
+        ]
+        rows[f"{label}: P(raises)"] = part["p_positive"].map("{:.0%}".format)
+        rows[f"{label}: P(best)"] = part["p_best"].map(
+            lambda v: "-" if not np.isfinite(v) else f"{v:.0%}"
+        )
+    table = pd.DataFrame(rows)
+    order = spread.loc[spread.kpi == HEADLINE[0]].set_index("scenario")["median"]
+    table = table.loc[order.sort_values(ascending=False).index]
+    table.index.name = "scenario"
+    return table
+
+
+def distribution_chart(runs: pd.DataFrame, baseline: str, kpi: str, path: Path) -> list[Path]:
+    """Each scenario's distribution of effects across draws (a box per scenario)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pairs = pair_effects(runs, baseline, [kpi])
+    order = pairs.groupby("scenario")[kpi].median().sort_values().index.tolist()
+    data = [pairs.loc[pairs.scenario == s, kpi].dropna().to_numpy(float) * 100 for s in order]
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(order) + 1.5))
+    ax.boxplot(data, vert=False, whis=(2.5, 97.5), showfliers=False, widths=0.6)
+    ax.set_yticks(range(1, len(order) + 1), [s.replace("_", " ") for s in order])
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(
+        f"change in {KPIS[kpi].label} vs baseline, % (box: middle half; whiskers: 95% range)"
+    )
+    ax.set_title(f"Effects across {int(pairs['draw'].nunique())} draws of the assumptions")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    for suffix in (".png", ".svg"):
+        target = path.with_suffix(suffix)
+        fig.savefig(target, dpi=150)
+        out.append(target)
+    plt.close(fig)
+    return out
