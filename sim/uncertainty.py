@@ -61,7 +61,7 @@ def pair_effects(runs: pd.DataFrame, baseline: str, kpis: list[str]) -> pd.DataF
     rows = []
     for scenario, part in drawn.loc[drawn.scenario != baseline].groupby("scenario", sort=False):
         mine = part.set_index(["draw", "seed"])[kpis]
-        both = mine.join(base, rsuffix="_base", how="inner")
+        both = mine.join(base.add_suffix("_base"), how="inner")
         effect = pd.DataFrame(index=both.index)
         for kpi in kpis:
             b = both[f"{kpi}_base"].astype(float)
@@ -149,7 +149,7 @@ def drivers(runs: pd.DataFrame, baseline: str, kpi: str, top: int | None = None)
         found = []
         for column in inputs:
             x = pd.to_numeric(values[column], errors="coerce")
-            if x.isna().any() or x.nunique() < 3 or n < 4:
+            if x.isna().any() or x.nunique() < 3 or n < 4 or effect.nunique() < 2:
                 continue
             rho = float(stats.spearmanr(x, effect).statistic)
             if not math.isfinite(rho):
@@ -225,10 +225,12 @@ def distribution_chart(runs: pd.DataFrame, baseline: str, kpi: str, path: Path) 
     ax.boxplot(data, vert=False, whis=(2.5, 97.5), showfliers=False, widths=0.6)
     ax.set_yticks(range(1, len(order) + 1), [s.replace("_", " ") for s in order])
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel(
-        f"change in {KPIS[kpi].label} vs baseline, % (box: middle half; whiskers: 95% range)"
+    ax.set_xlabel(f"change in {KPIS[kpi].label} vs baseline (%)")
+    ax.set_title(
+        f"Effects across {int(pairs['draw'].nunique())} draws of the assumptions\n"
+        "(box: the middle half of the draws; whiskers: 95% of them)",
+        fontsize=11,
     )
-    ax.set_title(f"Effects across {int(pairs['draw'].nunique())} draws of the assumptions")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -40,6 +40,17 @@ def run_cli(
     return run_module("sim", *args, cwd=cwd, timeout=timeout, env=env)
 
 
+def without_draws(args: tuple[str, ...] | list[str]) -> list[str]:
+    """A comparison's arguments with ``draws=0`` unless they set draws or only aggregate.
+
+    The default comparison runs 100 draws of the assumptions; tests of everything else about
+    it run the noise-only comparison (tests/test_uncertainty.py runs the draws).
+    """
+    if any(a.startswith(("draws=", "from=", "-h", "--help")) for a in args):
+        return list(args)
+    return [*args, "draws=0"]
+
+
 def run_module(
     module: str,
     *args: str,
@@ -57,6 +68,8 @@ def run_module(
         "PYTHONPATH": str(ROOT),
     }
     env.pop("HYDRA_FULL_ERROR", None)
+    if module == "experiments.compare_tactics":
+        args = without_draws(args)
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=cwd or ROOT,

@@ -13,7 +13,7 @@ import sim
 from sim.compare import aggregate
 from sim.effects import paired_effects, unpaired_interval
 from sim.io import write_outputs
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT, SCENARIOS, without_draws
 
 SMALL = {"days": 150, "warmup_days": 30, "contract_days": 60}  # renewals happen
 
@@ -102,7 +102,7 @@ def _compare(tmp_path, *args):
     env = {**os.environ}
     env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.run(
-        [sys.executable, "-m", "experiments.compare_tactics", *args],
+        [sys.executable, "-m", "experiments.compare_tactics", *without_draws(args)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -11,7 +11,7 @@ import pandas as pd
 
 import sim
 from sim.io import RECORD, find_runs, incomplete_runs, is_complete, load_runs, write_outputs
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, without_draws
 
 SMALL = {"days": 120, "warmup_days": 20}
 
@@ -71,7 +71,7 @@ def test_a_rerun_of_the_same_config_reuses_the_finished_run(tmp_path):
 def _compare(*args, **kw):
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     return subprocess.Popen(
-        [sys.executable, "-m", "experiments.compare_tactics", *args],
+        [sys.executable, "-m", "experiments.compare_tactics", *without_draws(args)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -1,0 +1,109 @@
+"""Effects under the assumptions' plausible ranges: the summaries, and the comparison's draws."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.uncertainty import COLUMNS, drivers, pair_effects, single_changes, uncertainty
+from tests.conftest import run_module
+
+
+def fake_runs(n_draws=40, seeds=(1, 2)):
+    """baseline, two single tactics and their bundle; tactic a's effect grows with x."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for draw in range(0, n_draws + 1):
+        x = rng.uniform(0, 1)
+        for seed in seeds:
+            market = 100 + 10 * rng.standard_normal()
+            effects = {"baseline": 0.0, "a": 0.3 * x - 0.05, "b": 0.05, "ab": 0.3 * x + 0.05}
+            for scenario, effect in effects.items():
+                rows.append(
+                    {
+                        "scenario": scenario,
+                        "draw": draw,
+                        "seed": seed,
+                        "tactics": {"baseline": "none", "a": "a", "b": "b", "ab": "a+b"}[scenario],
+                        "funnel": "separate",
+                        "behaviour.x": x,
+                        "behaviour.fixed": 1.0,
+                        "revenue_per_year": market * (1 + effect),
+                        "win_rate": 0.2,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_effects_pair_within_a_draw_and_seed_and_leave_draw_0_out():
+    runs = fake_runs(n_draws=3)
+    pairs = pair_effects(runs, "baseline", ["revenue_per_year"])
+    assert set(pairs.draw) == {1, 2, 3}
+    b = pairs.loc[pairs.scenario == "b", "revenue_per_year"]
+    np.testing.assert_allclose(b, 0.05)  # the market cancels within a pair
+
+
+def test_summaries_probabilities_and_ranges():
+    runs = fake_runs()
+    table = uncertainty(runs, "baseline", ["revenue_per_year", "win_rate"])
+    assert list(table.columns) == COLUMNS
+    rev = table.loc[table.kpi == "revenue_per_year"].set_index("scenario")
+    assert rev.loc["b", "median"] == pytest.approx(0.05)
+    assert rev.loc["b", "p_positive"] == 1.0
+    assert 0 < rev.loc["a", "p_positive"] < 1
+    assert (rev.lo95 <= rev.lo80).all() and (rev.lo80 <= rev["median"]).all()
+    assert (rev["median"] <= rev.hi80).all() and (rev.hi80 <= rev.hi95).all()
+    # P(best) over the single changes only: sums to 1; the bundle has none
+    assert single_changes(runs, "baseline") == ["a", "b"]
+    assert rev.loc[["a", "b"], "p_best"].sum() == pytest.approx(1.0)
+    assert np.isnan(rev.loc["ab", "p_best"])
+    # a ranking by draws: a is best where 0.3 x - 0.05 > 0.05, x > 1/3
+    assert rev.loc["a", "p_best"] == pytest.approx(0.67, abs=0.15)
+    assert (rev.n_draws == 40).all() and (rev.n_seeds == 2).all()
+
+
+def test_drivers_find_the_assumption_that_moves_an_effect():
+    table = drivers(fake_runs(), "baseline", "revenue_per_year")
+    a = table.loc[table.scenario == "a"].iloc[0]
+    assert a.parameter == "behaviour.x" and a["index"] > 0.9 and a.lo95 > 0
+    assert "behaviour.fixed" not in set(table.parameter)  # it does not vary
+    # b's effect is the same in every draw: nothing drives it (no correlation to report)
+    assert table.loc[table.scenario == "b"].empty
+
+
+def test_the_comparison_draws_the_assumptions_and_reports_them(tmp_path):
+    out = tmp_path / "cmp"
+    done = run_module(
+        "experiments.compare_tactics",
+        "org=small",
+        "days=100",
+        "warmup_days=20",
+        "replicates=2",
+        "draws=6",
+        "scenarios=baseline,liaison,data_sharing",
+        f"hydra.sweep.dir={out}",
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert sorted(runs["draw"].unique()) == list(range(7))
+    assert len(runs) == 3 * (2 + 6)
+    drawn = runs.loc[runs["draw"] > 0]
+    # within a draw, every scenario shares the draw's behaviour and seed
+    per_draw = drawn.groupby("draw")[["behaviour.promise_noise", "seed"]].nunique()
+    assert (per_draw == 1).all().all()
+    assert drawn["behaviour.promise_noise"].nunique() == 6  # a different value each draw
+    # the liaison's own assumptions vary where it is on, and stay unset where it is off
+    assert drawn.loc[drawn.scenario == "liaison", "tactic.liaison.brief_hours"].nunique() == 6
+    assert drawn.loc[drawn.scenario == "baseline", "tactic.liaison.brief_hours"].isna().all()
+    table = pd.read_csv(out / "uncertainty.csv")
+    assert list(table.columns) == COLUMNS
+    assert set(table.scenario) == {"liaison", "data_sharing"}
+    assert (table.loc[table.kpi == "revenue_per_year", "n_draws"] == 6).all()
+    assert (out / "drivers.csv").exists() and (out / "figures" / "uncertainty.png").exists()
+    report = (out / "report.md").read_text()
+    assert "The answer under what we do not know" in report
+    assert "Given the default assumptions only" in report
+    assert "under what we do not know" in done.stdout
+    # the noise-only effects are draw 0's alone
+    effects = pd.read_csv(out / "effects.csv")
+    assert (effects.loc[effects.kpi == "revenue_per_year", "n"] == 2).all()
