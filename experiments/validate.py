@@ -77,17 +77,15 @@ def run_validation(
 
 
 def marginal_hour(runs: pd.DataFrame) -> pd.DataFrame:
-    """Deals and revenue one more rep hour a day brings, per rep, paired by seed."""
+    """Deals and revenue one more hour a day for every rep brings, paired by seed."""
     base = runs.loc[runs.group == "baseline"].set_index("seed")
     more = runs.loc[runs.group == "marginal_hour"].set_index("seed")
-    n_reps = int(more["org.n_reps"].iloc[0]) if "org.n_reps" in more else None
     rows = []
     for kpi in ("deals_won", "mql_follow_ups", "revenue_per_year", "mql_never_worked_share"):
         diff = (more[kpi] - base.loc[more.index, kpi]).to_numpy(float)
         mean, lo, hi = t_interval(diff)
         rows.append({"kpi": kpi, "baseline": base[kpi].mean(), "one_more_hour": more[kpi].mean(),
-                     "difference": mean, "ci_low": lo, "ci_high": hi, "n": len(diff),
-                     "reps": n_reps})  # fmt: skip
+                     "difference": mean, "ci_low": lo, "ci_high": hi, "n": len(diff)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
