@@ -190,18 +190,19 @@ def ranked_uncertainty(spread: pd.DataFrame, n_kpis: int = 2) -> pd.DataFrame:
     from sim.kpis import HEADLINE
 
     rows = {}
-    for kpi in [k for k in HEADLINE if k in set(spread.kpi)][:n_kpis]:
+    kpis = [k for k in HEADLINE if k in set(spread.kpi)][:n_kpis]
+    for kpi in kpis:
         part = spread.loc[spread.kpi == kpi].set_index("scenario")
-        label = KPIS[kpi].short
-        rows[f"{label}: median"] = part["median"].map("{:+.1%}".format)
-        rows[f"{label}: 80% range"] = [
+        label = f"{KPIS[kpi].short}: " if len(kpis) > 1 else ""
+        rows[f"{label}median"] = part["median"].map("{:+.1%}".format)
+        rows[f"{label}80% range"] = [
             f"[{a:+.1%}, {b:+.1%}]" for a, b in zip(part.lo80, part.hi80, strict=True)
         ]
-        rows[f"{label}: 95% range"] = [
+        rows[f"{label}95% range"] = [
             f"[{a:+.1%}, {b:+.1%}]" for a, b in zip(part.lo95, part.hi95, strict=True)
         ]
-        rows[f"{label}: P(raises)"] = part["p_positive"].map("{:.0%}".format)
-        rows[f"{label}: P(best)"] = part["p_best"].map(
+        rows[f"{label}P(raises)"] = part["p_positive"].map("{:.0%}".format)
+        rows[f"{label}P(best)"] = part["p_best"].map(
             lambda v: "-" if not np.isfinite(v) else f"{v:.0%}"
         )
     table = pd.DataFrame(rows)

@@ -47,6 +47,13 @@ def _one_error_line(err: str) -> str:
     return lines[0]
 
 
+@pytest.fixture(autouse=True)
+def _no_draws(monkeypatch):
+    """In-process comparisons here run without parameter draws (tests/test_uncertainty.py
+    runs them): what is tested is how failures are reported."""
+    monkeypatch.setitem(compare_tactics.OPTIONS, "draws", 0)
+
+
 def _compare(tmp_path: Path, *args: str) -> int:
     return compare_tactics.main([*TINY, "replicates=2", "scenarios=liaison", SERIAL, *args])
 
