@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim import tidy
 from sim.effects import EFFECT_KPIS, LEVEL, paired_effects, ranked
-from sim.io import atomic_write, incomplete_runs, load_runs, load_timeseries
+from sim.io import atomic_write, incomplete_runs, load_runs, load_timeseries, write_runs
 from sim.kpis import HEADLINE, KPIS, with_role
 from sim.params import BUSINESS_DAYS_PER_YEAR
 from sim.plotting import effect_chart, funnel_chart, timeseries_chart
@@ -122,7 +122,7 @@ def aggregate(
         raise
     files = [out / tidy.RUNS_PARQUET, out / tidy.RUNS_CSV, out / "effects.csv"]
     if not (study and out.resolve() == root.resolve() and (root / tidy.RUNS_PARQUET).exists()):
-        tidy.write_runs(runs, out)  # a study's own table stays as its runner wrote it
+        write_runs(runs, out)  # a study's own table stays as its runner wrote it
     atomic_write(out / "effects.csv", lambda p: effects.to_csv(p, index=False))
 
     n = _pairs(effects)

@@ -109,6 +109,35 @@ def settings_hash(result_or_config: Any, code: str | None = None) -> str:
     return _hash(data, code)
 
 
+def run_hashes(result_or_config: Any, code: str | None = None) -> dict[str, str]:
+    """A run's ``settings_hash`` and ``config_hash`` (its row of a study records both)."""
+    return {
+        "settings_hash": settings_hash(result_or_config, code),
+        "config_hash": config_hash(result_or_config, code),
+    }
+
+
+def write_parquet(table: Any, path: Path) -> Path:
+    """Write an arrow ``table`` to ``path`` atomically (a temporary name, then a rename)."""
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, lambda p: pq.write_table(table, p))
+
+
+def write_runs(runs: pd.DataFrame, out: Path) -> list[Path]:
+    """Write a study's tidy table as ``runs.parquet`` and ``runs.csv`` (each atomically)."""
+    import pyarrow as pa
+
+    from sim.tidy import RUNS_CSV, RUNS_PARQUET
+
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        write_parquet(pa.Table.from_pandas(runs, preserve_index=False), out / RUNS_PARQUET),
+        atomic_write(out / RUNS_CSV, lambda p: runs.to_csv(p, index=False)),
+    ]
+
+
 def versions() -> dict[str, str]:
     """Python and the versions of the package and the dependencies that shape its results."""
     found = {"python": platform.python_version()}
@@ -256,8 +285,9 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     Raises:
         ValueError: naming the file and what is wrong with it.
     """
+    from sim.inputs import tactics_label
     from sim.params import ConfigError, build_config
-    from sim.tidy import run_row, tactics_label
+    from sim.tidy import run_row
 
     summary = read_json(run_dir / SUMMARY)
     problem = check_summary(summary)
@@ -268,7 +298,7 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     _check_timeseries(run_dir / TIMESERIES, summary["days"])
     summary = {k: (math.nan if v is None else v) for k, v in summary.items()}
     try:
-        row = run_row(build_config(config), summary, run_dir.name, 0, record.get("source_digest"))
+        row = run_row(build_config(config), summary, run_dir.name, 0)
     except ConfigError:
         row = {"run_id": run_dir.name, "draw": 0, **summary}
         for key, value in (config.get("org") or {}).items():

@@ -468,7 +468,7 @@ _DATASETS_INTRO = (
 
 
 def _input_rows() -> list[tuple[str, str, str]]:
-    from sim.tidy import input_fields
+    from sim.inputs import input_fields
 
     rows = []
     for column, f in input_fields().items():
