@@ -41,6 +41,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim import tidy
+from sim.io import write_parquet, write_runs
 
 if TYPE_CHECKING:
     from sim.params import SimConfig
@@ -139,6 +140,7 @@ def run_chunk(specs: Sequence[RunSpec], study: str | None, keep_runs: bool) -> C
     """
     from sim import runner
     from sim.exits import describe_failure
+    from sim.io import run_hashes
 
     rows: list[dict[str, Any]] = []
     frames: dict[str, dict[str, list[pd.DataFrame]]] = defaultdict(lambda: defaultdict(list))
@@ -150,19 +152,24 @@ def run_chunk(specs: Sequence[RunSpec], study: str | None, keep_runs: bool) -> C
             started = time.perf_counter()
             result = runner.run(cfg)
             seconds += time.perf_counter() - started
-            rows.append(tidy.run_row(cfg, result.summary, spec.run_id, spec.draw, _code()))
-            scenario = cfg.scenario.name
-            frames[tidy.TIMESERIES][scenario].append(
-                tidy.timeseries_frame(result.timeseries, spec.run_id, spec.draw, cfg.seed)
-            )
+            hashes = run_hashes(cfg, _code())
+            row = tidy.run_row(cfg, result.summary, spec.run_id, spec.draw, hashes)
+            parts = {
+                tidy.TIMESERIES: tidy.timeseries_frame(
+                    result.timeseries, spec.run_id, spec.draw, cfg.seed
+                )
+            }
             if result.journeys is not None:
-                frames[tidy.JOURNEYS][scenario].append(
-                    tidy.journeys_frame(result.journeys, spec.run_id, spec.draw, cfg.seed)
+                parts[tidy.JOURNEYS] = tidy.journeys_frame(
+                    result.journeys, spec.run_id, spec.draw, cfg.seed
                 )
             if keep_runs and study is not None:
                 from sim.io import write_outputs
 
                 write_outputs(result, Path(study) / spec.run_id)
+            rows.append(row)  # all of a run or nothing of it
+            for name, frame in parts.items():
+                frames[name][cfg.scenario.name].append(frame)
         except Exception as exc:
             if os.environ.get("HYDRA_FULL_ERROR") == "1":
                 raise
@@ -224,8 +231,8 @@ class _Committer:
         for dataset, by_scenario in chunk.datasets.items():
             for scenario, table in by_scenario.items():
                 where = self.study / dataset / f"{tidy.PARTITION}={scenario}" / name
-                tidy.write_parquet(table, where)
-        tidy.write_parquet(chunk.rows, self.study / tidy.ROWS / name)
+                write_parquet(table, where)
+        write_parquet(chunk.rows, self.study / tidy.ROWS / name)
         self.next += 1
 
 
@@ -381,7 +388,7 @@ def finish(study: Path, order: Sequence[str] | None = None) -> pd.DataFrame:
         rank = {run_id: i for i, run_id in enumerate(order)}
         runs = runs.iloc[runs["run_id"].astype(str).map(rank).argsort(kind="stable")]
         runs = runs.reset_index(drop=True)
-    tidy.write_runs(runs, study)
+    write_runs(runs, study)
     return runs
 
 

@@ -18,7 +18,15 @@ import pandas as pd
 from sim import decomposition as dec
 from sim import tidy
 from sim.effects import EFFECT_KPIS, LEVEL, paired_effects, ranked
-from sim.io import RECORD, atomic_write, incomplete_runs, load_runs, load_timeseries, read_json
+from sim.io import (
+    RECORD,
+    atomic_write,
+    incomplete_runs,
+    load_runs,
+    load_timeseries,
+    read_json,
+    write_runs,
+)
 from sim.kpis import HEADLINE, KPIS, with_role
 from sim.params import BUSINESS_DAYS_PER_YEAR
 from sim.plotting import effect_chart, funnel_chart, timeseries_chart
@@ -144,7 +152,7 @@ def aggregate(
         raise
     files = [out / tidy.RUNS_PARQUET, out / tidy.RUNS_CSV, out / "effects.csv"]
     if not (study and out.resolve() == root.resolve() and (root / tidy.RUNS_PARQUET).exists()):
-        tidy.write_runs(runs, out)  # a study's own table stays as its runner wrote it
+        write_runs(runs, out)  # a study's own table stays as its runner wrote it
     atomic_write(out / "effects.csv", lambda p: effects.to_csv(p, index=False))
 
     n = _pairs(effects)

@@ -9,25 +9,19 @@ a real name; a directory without ``run.json`` is incomplete and aggregation skip
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import platform
 import sys
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.hashing import (  # re-exported: the names every caller of sim.io has used
-    NOT_HASHED as NOT_HASHED,
-)
-from sim.hashing import atomic_write as atomic_write
-from sim.hashing import config_hash as config_hash
-from sim.hashing import recorded_config_hash as recorded_config_hash
-from sim.hashing import settings_hash as settings_hash
-from sim.hashing import source_digest as source_digest
 from sim.kpis import check_summary
 from sim.params import config_dict
 
@@ -50,6 +44,98 @@ DEPENDENCIES = (
     "pyarrow",
     "scipy",
 )
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary sibling of ``path``, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def source_digest() -> str:
+    """A digest of the package's source files: results change when the code does."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _hash(data: Any, code: str | None = None) -> str:
+    text = json.dumps({"data": data, "code": code or source_digest()}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+#: Config keys that change whether a run may start, never its results: left out of hashes.
+NOT_HASHED = ("allow_large_runs",)
+
+
+def _hashed_config(result_or_config: Any) -> dict[str, Any]:
+    data = config_dict(getattr(result_or_config, "config", result_or_config))
+    for key in NOT_HASHED:
+        data.pop(key, None)
+    return data
+
+
+def recorded_config_hash(config_data: dict[str, Any], code: str | None = None) -> str:
+    """``config_hash`` of a run from its ``config.json`` as read, without building the config.
+
+    ``code`` is the source digest the run recorded (``run.json``'s ``source_digest``); by
+    default, the current one.
+    """
+    return _hash({k: v for k, v in config_data.items() if k not in NOT_HASHED}, code)
+
+
+def config_hash(result_or_config: Any, code: str | None = None) -> str:
+    """A hash of a run's full config and the package's source (what resuming checks).
+
+    ``code`` is the source digest to hash with (``source_digest()``, computed if None): a
+    study computes it once, not once per run.
+    """
+    return _hash(_hashed_config(result_or_config), code)
+
+
+def settings_hash(result_or_config: Any, code: str | None = None) -> str:
+    """A hash of everything but the scenario and the seed: runs to compare must share it."""
+    data = _hashed_config(result_or_config)
+    data.pop("scenario")
+    data.pop("seed")
+    return _hash(data, code)
+
+
+def run_hashes(result_or_config: Any, code: str | None = None) -> dict[str, str]:
+    """A run's ``settings_hash`` and ``config_hash`` (its row of a study records both)."""
+    return {
+        "settings_hash": settings_hash(result_or_config, code),
+        "config_hash": config_hash(result_or_config, code),
+    }
+
+
+def write_parquet(table: Any, path: Path) -> Path:
+    """Write an arrow ``table`` to ``path`` atomically (a temporary name, then a rename)."""
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, lambda p: pq.write_table(table, p))
+
+
+def write_runs(runs: pd.DataFrame, out: Path) -> list[Path]:
+    """Write a study's tidy table as ``runs.parquet`` and ``runs.csv`` (each atomically)."""
+    import pyarrow as pa
+
+    from sim.tidy import RUNS_CSV, RUNS_PARQUET
+
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        write_parquet(pa.Table.from_pandas(runs, preserve_index=False), out / RUNS_PARQUET),
+        atomic_write(out / RUNS_CSV, lambda p: runs.to_csv(p, index=False)),
+    ]
 
 
 def versions() -> dict[str, str]:
@@ -199,8 +285,9 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     Raises:
         ValueError: naming the file and what is wrong with it.
     """
+    from sim.inputs import tactics_label
     from sim.params import ConfigError, build_config
-    from sim.tidy import run_row, tactics_label
+    from sim.tidy import run_row
 
     summary = read_json(run_dir / SUMMARY)
     problem = check_summary(summary)
@@ -211,7 +298,7 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     _check_timeseries(run_dir / TIMESERIES, summary["days"])
     summary = {k: (math.nan if v is None else v) for k, v in summary.items()}
     try:
-        row = run_row(build_config(config), summary, run_dir.name, 0, record.get("source_digest"))
+        row = run_row(build_config(config), summary, run_dir.name, 0)
     except ConfigError:
         row = {"run_id": run_dir.name, "draw": 0, **summary}
         for key, value in (config.get("org") or {}).items():

@@ -498,7 +498,7 @@ _DATASETS_INTRO = (
 
 
 def _input_rows() -> list[tuple[str, str, str]]:
-    from sim.params import input_fields
+    from sim.inputs import input_fields
 
     rows = []
     for column, f in input_fields().items():

@@ -781,27 +781,6 @@ SECTIONS: dict[str, type] = {"org": OrgParams, "behaviour": BehaviourParams}
 RUN_SETTINGS = ("seed", "days", "warmup_days", "record_journeys", "allow_large_runs")
 
 
-def input_fields() -> dict[str, dataclasses.Field]:
-    """Every declared input column, with the dataclass field it comes from.
-
-    ``org.<name>`` and ``behaviour.<name>`` for each parameter of the organisation and
-    behaviour sections (``sim.params.SECTIONS``), then ``tactic.<tactic>.<name>`` for each
-    parameter of each registered tactic (``sim.tactics.REGISTRY``), in declaration order.
-    """
-    from sim.tactics import REGISTRY, tactic_names
-
-    found: dict[str, dataclasses.Field] = {}
-    for section, cls in SECTIONS.items():
-        for f in dataclasses.fields(cls):
-            if f.name != "name":  # the org's name is the ``org`` column
-                found[f"{section}.{f.name}"] = f
-    for name in tactic_names():
-        for f in dataclasses.fields(REGISTRY[name]):
-            if f.init:
-                found[f"tactic.{name}.{f.name}"] = f
-    return found
-
-
 def leaf_names() -> dict[str, str]:
     """Map each flat keyword accepted by ``FunnelModel`` to its section (``org``/``behaviour``)."""
     names: dict[str, str] = {}

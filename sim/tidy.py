@@ -25,7 +25,6 @@ the journey log's integer columns, which use -1 for "never" in memory, hold null
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -35,8 +34,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.inputs import default_of, dtype_of, input_fields, run_inputs, tactics_label
 from sim.kpis import KPIS
-from sim.params import input_fields as input_fields  # re-exported: the input columns
 
 if TYPE_CHECKING:
     from sim.params import SimConfig
@@ -53,7 +52,6 @@ KEYS = ("run_id", "scenario", "org", "tactics", "funnel", "seed", "draw")
 #: The run settings that shape results, after the identity.
 RUN_SETTINGS = ("days", "warmup_days", "version")
 HASHES = ("settings_hash", "config_hash")
-NO_TACTICS = "none"  # the tactics of the baseline (an empty string reads back from CSV as NaN)
 NEVER = -1  # what the journey log holds in memory for "never" (a day) or "none" (a rep)
 _DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 
@@ -61,68 +59,12 @@ _DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 # --- the columns ------------------------------------------------------------------------------
 
 
-def _default(f: dataclasses.Field) -> Any:
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory()
-    return None
-
-
-def _dtype_of(value: Any) -> str:
-    """The column dtype for values like ``value`` (a declared default, or a value seen)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "Int64"  # nullable: missing when the tactic is off
-    if isinstance(value, float):
-        return "float64"
-    return "category"
-
-
-def tactics_label(names: Iterable[str]) -> str:
-    """The tactics switched on: sorted names joined with ``+``; ``none`` for the baseline."""
-    return "+".join(sorted(names)) or NO_TACTICS
-
-
-def _cell(value: Any) -> Any:
-    """A parameter value as one cell: sequences joined with ``+`` (empty: ``none``)."""
-    if isinstance(value, list | tuple):
-        return "+".join(map(str, value)) or NO_TACTICS
-    if isinstance(value, dict):
-        return repr(value)
-    return getattr(value, "value", value)  # an enum: its value
-
-
-def run_inputs(cfg: SimConfig) -> dict[str, Any]:
-    """A run's inputs as flat columns: org, behaviour, each tactic's and each rule's parameters.
-
-    Tactic parameters are the built tactic's (defaults included). A decision rule gives its
-    class (``policies.<kind>``) and any keyword arguments (``policies.<kind>.<argument>``).
-    """
-    row: dict[str, Any] = {}
-    for section in ("org", "behaviour"):
-        for f in dataclasses.fields(getattr(cfg, section)):
-            if f.name != "name":
-                row[f"{section}.{f.name}"] = _cell(getattr(getattr(cfg, section), f.name))
-    for name, tactic in cfg.scenario.tactic_params().items():
-        for f in dataclasses.fields(tactic):
-            if f.init:
-                row[f"tactic.{name}.{f.name}"] = _cell(getattr(tactic, f.name))
-    for f in dataclasses.fields(cfg.policies):
-        spec = dict(getattr(cfg.policies, f.name))
-        row[f"policies.{f.name}"] = spec.pop("_target_", None)
-        for key, value in spec.items():
-            row[f"policies.{f.name}.{key}"] = _cell(value)
-    return row
-
-
 def run_row(
     cfg: SimConfig,
     summary: Mapping[str, Any],
     run_id: str,
     draw: int = 0,
-    code: str | None = None,
+    hashes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """One run's row of the tidy table (before ``normalise`` gives the columns their types).
 
@@ -131,10 +73,8 @@ def run_row(
         summary: its summary (``RunResult.summary``): identity and every KPI.
         run_id: its id within the study.
         draw: its parameter draw (0 when the study has none).
-        code: the source digest for the hashes (``sim.io.source_digest``; computed if None).
+        hashes: its ``settings_hash`` and ``config_hash`` (``sim.io.run_hashes``).
     """
-    from sim.hashing import config_hash, settings_hash
-
     row: dict[str, Any] = {
         "run_id": run_id,
         "scenario": cfg.scenario.name,
@@ -148,8 +88,8 @@ def run_row(
         "version": summary.get("version"),
     }
     row.update(run_inputs(cfg))
-    row["settings_hash"] = settings_hash(cfg, code=code)
-    row["config_hash"] = config_hash(cfg, code=code)
+    for key in HASHES:
+        row[key] = (hashes or {}).get(key)
     for name in KPIS:
         row[name] = summary.get(name)
     for key, value in summary.items():  # anything a newer model reports beyond the registry
@@ -180,13 +120,13 @@ def normalise(rows: pd.DataFrame | list[dict[str, Any]]) -> pd.DataFrame:
     types |= {"funnel": "category", "version": "category", "seed": "int64", "draw": "int64"}
     types |= {"days": "int64", "warmup_days": "int64"}
     types |= dict.fromkeys(HASHES, "category")
-    types |= {c: _dtype_of(_default(f)) for c, f in declared.items()}
+    types |= {c: dtype_of(default_of(f)) for c, f in declared.items()}
     for name, kpi in KPIS.items():
         types[name] = "int64" if kpi.kind == "count" and df[name].notna().all() else "float64"
     for col in [*inputs, *rest]:
         if col not in types:
             seen = df[col].dropna()
-            types[col] = _dtype_of(seen.iloc[0]) if len(seen) else "float64"
+            types[col] = dtype_of(seen.iloc[0]) if len(seen) else "float64"
     for col, dtype in types.items():
         df[col] = _as(df[col], dtype)
     return df.reset_index(drop=True)
@@ -263,14 +203,6 @@ def part_number(path: Path) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def write_parquet(table: pa.Table, path: Path) -> Path:
-    """Write ``table`` to ``path`` atomically (a temporary name, then a rename)."""
-    from sim.hashing import atomic_write
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(path, lambda p: pq.write_table(table, p))
-
-
 # --- reading a study ----------------------------------------------------------------------------
 
 
@@ -333,17 +265,6 @@ def read_runs(root: str | Path) -> pd.DataFrame:
     if (root / RUNS_PARQUET).exists():
         return pd.read_parquet(root / RUNS_PARQUET)
     return read_rows(root)
-
-
-def write_runs(runs: pd.DataFrame, out: Path) -> list[Path]:
-    """Write the tidy table as ``runs.parquet`` and ``runs.csv`` (each atomically)."""
-    from sim.hashing import atomic_write
-
-    out.mkdir(parents=True, exist_ok=True)
-    return [
-        write_parquet(pa.Table.from_pandas(runs, preserve_index=False), out / RUNS_PARQUET),
-        atomic_write(out / RUNS_CSV, lambda p: runs.to_csv(p, index=False)),
-    ]
 
 
 def read_dataset(root: str | Path, name: str, scenarios: Iterable[str] | None = None):

@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 
 import sim
+import sim.batch
 from experiments import compare_tactics
-from sim import cli, tidy
+from sim import cli
 from sim.config import CONF_DIR
 from sim.io import FAILURE, RECORD, SUMMARY, TIMESERIES, to_json
 from sim.policies import FollowUpPolicy
@@ -117,7 +118,7 @@ def test_a_failed_single_run_prints_one_line(tmp_path, monkeypatch, capsys):
 def test_a_full_disk_is_one_line_and_the_comparison_resumes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "cmp"
-    real = tidy.write_parquet
+    real = sim.batch.write_parquet
     calls = {"n": 0}
 
     def full_disk(table, path):
@@ -126,11 +127,11 @@ def test_a_full_disk_is_one_line_and_the_comparison_resumes(tmp_path, monkeypatc
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return real(table, path)
 
-    monkeypatch.setattr(tidy, "write_parquet", full_disk)
+    monkeypatch.setattr(sim.batch, "write_parquet", full_disk)
     assert _compare(tmp_path, f"hydra.sweep.dir={out}") == 1
     line = _one_error_line(capsys.readouterr().err)
     assert "No space left on device; free some space" in line and f"resume={out}" in line
-    monkeypatch.setattr(tidy, "write_parquet", real)
+    monkeypatch.setattr(sim.batch, "write_parquet", real)
     assert _compare(tmp_path, f"resume={out}") == 0
     assert len(pd.read_parquet(out / "runs.parquet")) == 4
     assert (out / "report.md").exists()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_module
 
 pytest.importorskip("ray")
 pytest.importorskip("hydra_plugins.hydra_ray_launcher")
@@ -191,10 +191,11 @@ def test_stopping_a_head_stops_only_its_own_processes(head):
     assert _accepts(int(head.address.rsplit(":", 1)[1]))
 
 
-def test_a_sweep_on_a_ray_cluster_equals_the_serial_sweep(head, tmp_path):
-    common = ["-m", "scenario=baseline,liaison", "seed=1,2", "days=80", "warmup_days=10"]
-    on_ray = run_cli(
-        *common,
+def _on_ray_and_serially(head: RayHead, tmp_path: Path, module: str, *args: str) -> None:
+    """Run ``python -m <module> *args`` on the head (into ray/) and serially (into serial/)."""
+    on_ray = run_module(
+        module,
+        *args,
         "hydra/launcher=ray",
         f"hydra.launcher.ray.init.address={head.address}",
         f"hydra.sweep.dir={tmp_path / 'ray'}",
@@ -202,8 +203,15 @@ def test_a_sweep_on_a_ray_cluster_equals_the_serial_sweep(head, tmp_path):
         timeout=600,
     )
     assert on_ray.returncode == 0, on_ray.stderr[-3000:]
-    serial = run_cli(*common, "hydra/launcher=basic", f"hydra.sweep.dir={tmp_path / 'serial'}")
+    serial = run_module(
+        module, *args, "hydra/launcher=basic", f"hydra.sweep.dir={tmp_path / 'serial'}"
+    )
     assert serial.returncode == 0, serial.stderr[-3000:]
+
+
+def test_a_sweep_on_a_ray_cluster_equals_the_serial_sweep(head, tmp_path):
+    common = ["-m", "scenario=baseline,liaison", "seed=1,2", "days=80", "warmup_days=10"]
+    _on_ray_and_serially(head, tmp_path, "sim", *common)
     ray_runs = sorted((tmp_path / "ray").glob("*/summary.json"))
     serial_runs = sorted((tmp_path / "serial").glob("*/summary.json"))
     assert len(ray_runs) == len(serial_runs) == 4
@@ -216,27 +224,8 @@ def test_a_comparison_on_a_ray_cluster_equals_the_serial_one(head, tmp_path):
     """The study runner's Ray path: chunks as Ray tasks, the same tidy table as serially."""
     import pandas as pd
 
-    from tests.conftest import run_module
-
     common = ["org=small", "days=60", "warmup_days=10", "replicates=3", "scenarios=liaison"]
-    on_ray = run_module(
-        "experiments.compare_tactics",
-        *common,
-        "chunk_size=2",
-        "hydra/launcher=ray",
-        f"hydra.launcher.ray.init.address={head.address}",
-        f"hydra.sweep.dir={tmp_path / 'ray'}",
-        env=head.env,
-        timeout=600,
-    )
-    assert on_ray.returncode == 0, on_ray.stderr[-3000:]
-    serial = run_module(
-        "experiments.compare_tactics",
-        *common,
-        "hydra/launcher=basic",
-        f"hydra.sweep.dir={tmp_path / 'serial'}",
-    )
-    assert serial.returncode == 0, serial.stderr[-3000:]
+    _on_ray_and_serially(head, tmp_path, "experiments.compare_tactics", *common, "chunk_size=2")
     a = pd.read_parquet(tmp_path / "ray" / "runs.parquet")
     b = pd.read_parquet(tmp_path / "serial" / "runs.parquet")
     assert len(a) == 6
