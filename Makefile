@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run decompose test lint bytecode clean-venv
 
-## run: the tactic comparison on the default organisation (every scenario x 20 seeds)
+## run: the tactic comparison on the default organisation (every scenario x (100 draws of the assumptions + 20 seeds at the defaults))
 run: $(STAMP) bytecode
 	$(PYTHON) -m experiments.compare_tactics
 

@@ -151,6 +151,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
     # the lock was released: the study can be resumed at once
     monkeypatch.undo()
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(compare_tactics.OPTIONS, "draws", 0)  # undone with the rest
     assert _compare(tmp_path, f"resume={out}") == 0
 
 
