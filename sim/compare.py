@@ -179,13 +179,15 @@ def aggregate(
         if "full_alignment" in set(runs.scenario)
         else [s for s in runs.scenario.unique() if s != baseline][:1]
     )
-    paths = funnel_chart(runs, shown, figs / "funnel")
+    at_defaults = runs.loc[runs["draw"] == 0]  # the charts show the default assumptions
+    paths = funnel_chart(at_defaults, shown, figs / "funnel")
     fig_paths["funnel"] = paths[0]
     files += paths
     if study:
         ts = tidy.read_dataset(root, tidy.TIMESERIES, shown)
+        ts = ts.loc[ts["draw"] == 0]
     else:
-        ts = load_timeseries(root, runs.loc[runs.scenario.isin(shown)])
+        ts = load_timeseries(root, at_defaults.loc[at_defaults.scenario.isin(shown)])
     paths = timeseries_chart(ts, shown, int(runs.warmup_days.iloc[0]), figs / "timeseries")
     fig_paths["timeseries"] = paths[0]
     files += paths
@@ -386,7 +388,7 @@ def build_report(
     else:
         rep.heading("The answer, ranked by revenue uplift")
     rep.table(table)
-    base = runs.loc[runs.scenario == baseline]
+    base = runs.loc[(runs.scenario == baseline) & (runs["draw"] == 0)]
     means = ", ".join(f"{KPIS[k].label} {KPIS[k].format(base[k].mean())}" for k in HEADLINE)
     rep.para(f"Baseline means: {means}.")
     rep.heading("How to read the numbers")
@@ -407,14 +409,17 @@ def build_report(
     }
     rep.heading("Figures")
     for key, path in figures.items():
-        rep.figure(path, captions.get(key, key))
+        if key != "uncertainty":  # shown with the answer under what we do not know
+            rep.figure(path, captions.get(key, key))
     decomposition_section(rep, decomposition, runs, decompositions)
     rep.heading("Caveats")
     rep.para(
         "This is a model, not a forecast. Its main behavioural parameters are fitted so that "
-        "the default organisation's baseline and full alignment reproduce published "
-        "benchmark ranges at once (conf/behaviour/calibrated.yaml, "
-        "sim/data/stylized_facts.yaml); the tactics' own parameters are assumptions. Read "
+        "the default organisation's misaligned baseline reproduces published benchmark "
+        "ranges at once (conf/behaviour/calibrated.yaml, sim/data/stylized_facts.yaml); what "
+        "alignment does is left to the tactics' mechanisms (docs/validation/validation.csv "
+        "says which published alignment effects they reach). The other parameters are "
+        "assumptions with plausible ranges, drawn in the answer under what we do not know. Read "
         "the ranking and the sizes as what the modelled mechanisms imply for this "
         "organisation's numbers, not as measured outcomes."
     )
