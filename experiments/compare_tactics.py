@@ -291,7 +291,8 @@ def drawn_specs(configs: list[SimConfig], own: dict[str, Any], first_seed: int) 
 
     Draw ``d`` (1, 2, ...) sets every uncertain assumption (``sim.space``) to the ``d``-th
     point of a seeded space-filling design over the plausible ranges, for every scenario (a
-    tactic's own assumptions where the tactic is on); all scenarios of a draw share its seeds
+    tactic's own assumptions where the tactic is on), except the behavioural parameters the
+    command line set, which stay as set; all scenarios of a draw share its seeds
     (``seeds_per_draw`` of them, after the default-assumption replicates'), so their effects
     pair up within the draw.
     """
@@ -301,8 +302,19 @@ def drawn_specs(configs: list[SimConfig], own: dict[str, Any], first_seed: int) 
     draws, per = own["draws"], own["seeds_per_draw"]
     if draws == 0:
         return []
+    from sim.params import BehaviourParams
+
     space = ExperimentSpace()
     table = space.sample(draws, seed=own["draw_seed"], method=own["method"], scenarios=configs)
+    # A behavioural parameter set on the command line (behaviour.x=...) is pinned: not drawn.
+    defaults, mine = BehaviourParams(), configs[0].behaviour
+    pinned = [
+        c
+        for c in table.columns
+        if c.startswith("behaviour.")
+        and getattr(mine, c.split(".", 1)[1]) != getattr(defaults, c.split(".", 1)[1])
+    ]
+    table = table.drop(columns=pinned)
     specs = []
     for d in range(1, draws + 1):
         row = table.loc[d]

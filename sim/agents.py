@@ -40,8 +40,9 @@ class Lead(mesa.Agent):
     and the uniforms that decide contact, qualification and the deal's outcome (``u_*``),
     plus the first renewal's uniform from the ``churn`` stream (for rep-prospected leads, all
     from the ``prospects`` stream). The errors of what people learn about the need are draws
-    keyed by the lead (``model.keyed_normal``). A tactic changes who learns what and when,
-    never the draws nor the probabilities, so paired scenarios differ only by the tactic.
+    keyed by the lead (``model.keyed_normal``). A tactic changes who learns what and when (and
+    so the chances that follow from it), never the draws, so paired scenarios differ only by
+    the tactic.
     """
 
     # Slots for the model's own state: a lead is the model's most numerous object, and with

@@ -304,7 +304,8 @@ def decomposition_section(
             f"above. For one that does, run {command} with this comparison's other settings."
         )
     else:
-        same_seeds = sorted(seeds) == sorted(int(x) for x in runs.seed.unique())
+        at_defaults = runs.loc[runs["draw"] == 0, "seed"].unique()
+        same_seeds = sorted(seeds) == sorted(int(x) for x in at_defaults)
         rep.para(
             "It was made with the same model version and settings as this comparison"
             + (

@@ -143,6 +143,9 @@ class FunnelModel(mesa.Model):
         # Whether reps see marketing's engagement history of every handed lead (one CRM;
         # the data-sharing tactic sets it). A liaison's briefing shows it lead by lead.
         self.history_shared = False
+        # Whether marketing already sees every outcome (one CRM): a liaison then has no
+        # outcome left to carry back, so an outcome teaches the scoring once.
+        self.outcomes_shared = False
         self.marketers = Marketer.create_agents(self, self.org.n_marketers, marketing_def)
         self.reps = SalesRep.create_agents(
             self, self.org.n_reps, list(range(self.org.n_reps)), rep_view, rep_accept

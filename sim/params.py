@@ -216,7 +216,7 @@ class BehaviourParams(_Validated):
         source="assumption: as prospect_intent_alpha",
     )
     intent_decay_per_day: float = param(
-        0.0362,
+        0.0063,
         lo=0.0,
         hi=1.0,
         unit="1/day",
@@ -234,7 +234,7 @@ class BehaviourParams(_Validated):
         "30 points, an email open 2: the firm in Gonzalez-Flores et al., Frontiers in AI 2025)",
     )
     marketing_score_noise: float = param(
-        0.0857,
+        0.2456,
         lo=0.0,
         unit="score sd",
         doc="noise of marketing's own score",
@@ -391,26 +391,30 @@ class BehaviourParams(_Validated):
         source="assumption: 1-8 hours of rep time per lead over its qualification",
     )
     opportunity_hours_per_day: float = param(
-        0.1867,
+        0.0399,
         lo=0.0,
         unit="hours/opportunity/day",
         doc="rep time an open opportunity needs per day",
         fitted=(0.03, 0.35),
     )
     prospect_reserve_share: float = param(
-        0.2705,
+        0.23,
         lo=0.0,
         hi=1.0,
-        doc="reps' initial share of hours kept for own prospecting",
-        fitted=(0.05, 0.35),
+        doc="share of rep hours kept for own prospecting (at the start, if it adapts)",
+        fitted=(0.05, 0.3),
     )
+    # 0 by default: measured per hour, marketing's leads pay reps several times what their
+    # own prospecting does, so above 0 the rule drives every rep's reserve towards 0 within a
+    # run (docs/ODD.md, 7.9): the baseline would not be stationary. Drawn in the
+    # uncertainty analysis over its plausible range.
     reserve_learning_rate: float = param(
-        0.02,
+        0.0,
         lo=0.0,
         hi=1.0,
         unit="share/period",
         doc="largest change of a rep's prospecting reserve per review, towards the better-paid "
-        "source of deals",
+        "source of deals (0: the reserve stays as it is)",
         plausible=("uniform", 0.0, 0.05),
         source="assumption: reps shift their time slowly, over quarters, as pay rewards",
     )
@@ -446,7 +450,7 @@ class BehaviourParams(_Validated):
         "by intuition or none in about a quarter of cases (Salesforce State of Sales 2018)",
     )
     rep_initial_trust: float = param(
-        0.6833,
+        0.8262,
         lo=0.0,
         hi=1.0,
         doc="reps' initial trust in marketing's leads",
@@ -473,7 +477,7 @@ class BehaviourParams(_Validated):
         "MQL-to-SQL rates (8-27%, sim/data/stylized_facts.yaml)",
     )
     follow_up_bar: float = param(
-        0.168,
+        0.1516,
         lo=0.0,
         unit="score",
         doc="lowest perceived value a rep follows up",
@@ -499,7 +503,7 @@ class BehaviourParams(_Validated):
         "2012, 696 firms: 36% of leads never called within two weeks)",
     )
     contact_rate: float = param(
-        0.7087,
+        0.8432,
         lo=0.0,
         hi=1.0,
         doc="chance to reach a lead followed up immediately",
@@ -516,14 +520,14 @@ class BehaviourParams(_Validated):
         "contacted after a day; a day's wait keeps 5-50% of the chance above the floor",
     )
     decay_floor: float = param(
-        0.2045,
+        0.2656,
         lo=0.0,
         hi=1.0,
         doc="share of the contact chance left after long delays",
         fitted=(0.03, 0.6),
     )
     accept_bar: float = param(
-        0.2849,
+        0.2351,
         lo=0.0,
         unit="score",
         doc="rep's bar for accepting a lead",
@@ -539,20 +543,20 @@ class BehaviourParams(_Validated):
         "view but is not exact (Gartner win/loss: losing reps misread why buyers decided)",
     )
     sql_scale: float = param(
-        3.3421,
+        1.8446,
         lo=0.0,
         doc="SQL chance per unit of fit x intent",
         fitted=(1.5, 6.0),
     )
     win_base: float = param(
-        0.9324,
+        0.6722,
         lo=0.0,
         hi=1.0,
         doc="win chance of a perfect-fit, served deal",
         fitted=(0.3, 1.0),
     )
     no_decision_base: float = param(
-        0.3883,
+        0.4102,
         lo=0.0,
         hi=1.0,
         doc="no-decision chance of a deal with no intent left",
@@ -616,7 +620,7 @@ class BehaviourParams(_Validated):
     )
     # --- customers ---------------------------------------------------------------------
     churn_base: float = param(
-        0.1367,
+        0.1495,
         lo=0.0,
         hi=1.0,
         doc="renewal churn chance of a matched customer with fit 0.5",

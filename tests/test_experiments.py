@@ -76,11 +76,7 @@ def test_validation_checks_every_fact_in_the_file(tmp_path):
 
 
 #: Fitted facts the calibrated baseline misses, with the reason (docs/ODD.md, calibration).
-KNOWN_MISSES = {
-    # credibility L (no source behind the seed's "half"); the fit trades it against the
-    # selling-time fact: 0.146 [0.139, 0.152] against a range from 0.15
-    "prospecting_waste": "just below its range",
-}
+KNOWN_MISSES: dict[str, str] = {}
 
 
 def test_sensitivity_screening_at_small_scale(tmp_path):

@@ -72,6 +72,8 @@ class DataSharing(Tactic):
                 rep.rekey_hours = 0.0
         if self.on("history"):
             model.history_shared = True  # every handed lead's history is in sales' system
+        if self.on("feedback"):
+            model.outcomes_shared = True  # marketing sees every outcome in the shared system
 
     def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:
         """Marketing sees the outcome of every lead it sourced."""

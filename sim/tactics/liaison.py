@@ -14,7 +14,7 @@ As practitioners describe the role, a liaison:
   most ``max_recycles`` times per lead);
 - ``feedback``: carries outcomes back to marketing, whose scoring improves with each.
 
-Every action costs the liaisons' hours, in the order the day brings them (briefings and
+Every action but feedback costs the liaisons' hours, in the order the day brings them (briefings and
 routing as leads are handed over, then calls, then recycling); when they run out, the rest
 of the day's work is not done. So the liaisons' capacity binds, and more liaisons do more,
 up to the point where every lead is briefed and every waiting lead called.
@@ -194,7 +194,13 @@ class LiaisonTactic(Tactic):
 
     def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:
         """Carry the outcome of a marketing lead back to its marketer's scoring."""
-        if self._staffed and self.on("feedback") and lead.source == MARKETING and lead.marketer:
+        if (
+            self._staffed
+            and self.on("feedback")
+            and not model.outcomes_shared  # marketing sees it already (one CRM)
+            and lead.source == MARKETING
+            and lead.marketer
+        ):
             lead.marketer.learn(self.feedback_rate)
 
 

@@ -6,9 +6,9 @@ It changes incentives only; what people then do follows from them:
   with what sales can work and qualify (``Goal.revenue`` in ``ThresholdPolicy``);
 - ``rep_credit``: reps are credited for marketing-sourced deals, so they stop discounting
   those leads when choosing what to work (``marketing_credit_discount`` no longer applies);
-  and, as each rep moves its prospecting reserve towards whichever source paid it more per
-  hour (``SalesRep.review``), credited reps keep back only the time their own prospecting
-  earns;
+  and, where reps adapt their prospecting reserve (``reserve_learning_rate`` > 0: drawn in
+  the uncertainty analysis, 0 by default), credit moves it towards marketing's leads
+  (``SalesRep.review``);
 - ``air_cover``: marketing, now paid on revenue, keeps nurturing the accounts with open
   opportunities (a touch every ``nurture_touch_days``, raising the buyer's intent as nurture
   does), within its nurture capacity: each covered opportunity holds a nurture slot.
