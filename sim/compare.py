@@ -164,12 +164,14 @@ def aggregate(
 
         spread = unc.uncertainty(runs, baseline, with_role("effect"))
         driving = unc.drivers(runs, baseline, HEADLINE[0])
+        failing = unc.discovery(runs, baseline, HEADLINE[0])
         atomic_write(out / "uncertainty.csv", lambda p: spread.to_csv(p, index=False))
         atomic_write(out / "drivers.csv", lambda p: driving.to_csv(p, index=False))
+        atomic_write(out / "discovery.csv", lambda p: failing.to_csv(p, index=False))
         paths = unc.distribution_chart(runs, baseline, HEADLINE[0], figs / "uncertainty")
         fig_paths["uncertainty"] = paths[0]
-        files += [out / "uncertainty.csv", out / "drivers.csv", *paths]
-        honest = (spread, driving)
+        files += [out / "uncertainty.csv", out / "drivers.csv", out / "discovery.csv", *paths]
+        honest = (spread, driving, failing)
     for kpi in with_role("figure"):
         paths = effect_chart(effects, kpi, figs / f"effect_{kpi}", n)
         fig_paths[kpi] = paths[0]
@@ -328,7 +330,7 @@ def build_report(
     baseline: str,
     decomposition: tuple[dec.Decomposition, dict[str, Any], Path | None] | None = None,
     decompositions: str | Path = dec.DEFAULT_ROOT,
-    honest: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    honest: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Report:
     """The consultant's report: question, organisation, ranked answer, figures, caveats."""
     first = runs.iloc[0]
@@ -364,7 +366,7 @@ def build_report(
     if honest is not None:
         from sim import uncertainty as unc
 
-        spread, driving = honest
+        spread, driving, failing = honest
         rep.heading("The answer under what we do not know")
         rep.table(unc.ranked_uncertainty(spread))
         n_draws = int(spread["n_draws"].max())
@@ -376,10 +378,15 @@ def build_report(
             "know about the assumptions and the market's noise; 'P(raises)' is the share of "
             "draws in which the tactic raises the KPI, 'P(best)' the share in which it is "
             "the best single tactic (bundles have none). The files: uncertainty.csv, "
-            "drivers.csv."
+            "drivers.csv, discovery.csv."
         )
         words = [unc.in_words(driving, s) for s in spread.scenario.unique()]
         rep.para("What drives each answer: " + "; ".join(words) + ".")
+        fails = [unc.discovery_in_words(failing, s) for s in spread.scenario.unique()]
+        rep.para(
+            "When a tactic fails to pay (PRIM scenario discovery over the draws, "
+            "discovery.csv): " + "; ".join(f for f in fails if f) + "."
+        )
         if "uncertainty" in figures:
             rep.figure(
                 figures["uncertainty"],

@@ -47,6 +47,18 @@ COLUMNS = [
 ]
 #: drivers.csv's columns, in order.
 DRIVER_COLUMNS = ["scenario", "kpi", "parameter", "method", "index", "lo95", "hi95", "n_draws"]
+#: discovery.csv's columns, in order.
+DISCOVERY_COLUMNS = [
+    "scenario",
+    "kpi",
+    "threshold",
+    "restrictions",
+    "coverage",
+    "density",
+    "share_below",
+    "n_draws",
+    "note",
+]
 #: The input columns of the tidy table that hold the drawn assumptions.
 INPUT_PREFIXES = ("behaviour.", "tactic.")
 
@@ -170,6 +182,107 @@ def drivers(runs: pd.DataFrame, baseline: str, kpi: str, top: int | None = None)
         found.sort(key=lambda r: -abs(r["index"]))
         rows += found[:top] if top else found
     return pd.DataFrame(rows, columns=DRIVER_COLUMNS)
+
+
+def _draw_table(runs: pd.DataFrame, baseline: str, kpi: str, scenario: str):
+    """(the scenario's assumptions per draw, its mean effect per draw), draws >= 1."""
+    pairs = pair_effects(runs, baseline, [kpi])
+    effect = pairs.loc[pairs.scenario == scenario].groupby("draw")[kpi].mean().dropna()
+    drawn = runs.loc[(runs["draw"] > 0) & (runs.scenario == scenario)]
+    inputs = [c for c in runs.columns if c.startswith(INPUT_PREFIXES)]
+    values = drawn.groupby("draw")[inputs].first().loc[effect.index]
+    values = values.apply(pd.to_numeric, errors="coerce")
+    varying = [c for c in values.columns if values[c].notna().all() and values[c].nunique() > 2]
+    return values[varying], effect
+
+
+def discovery(runs: pd.DataFrame, baseline: str, kpi: str, threshold: float = 0.0) -> pd.DataFrame:
+    """When does each tactic fail to pay? PRIM boxes of the draws whose effect is below it.
+
+    For each scenario, the draws whose mean effect on ``kpi`` falls below ``threshold`` are
+    the cases of interest; PRIM (the ``prim`` package: Friedman & Fisher's patient rule
+    induction, as EMA Workbench uses it) peels the space of assumptions down to a box that
+    holds many of them (``coverage``: the share of all such draws inside the box) and little
+    else (``density``: the share of the box's draws that are such draws). Of the boxes on
+    PRIM's peeling trajectory, the one reported restricts at most ``MAX_RESTRICTED``
+    assumptions (``_readable_box``).
+    """
+    import warnings
+
+    import prim
+
+    rows = []
+    for scenario in pair_effects(runs, baseline, [kpi]).scenario.unique():
+        x, effect = _draw_table(runs, baseline, kpi, scenario)
+        below = (effect < threshold).to_numpy()
+        row = {"scenario": scenario, "kpi": kpi, "threshold": threshold, "restrictions": "",
+               "coverage": math.nan, "density": math.nan, "share_below": float(below.mean()),
+               "n_draws": len(effect), "note": ""}  # fmt: skip
+        if below.sum() < 2 or below.all() or x.shape[1] == 0:
+            row["note"] = (
+                "too few draws below the threshold for a box"
+                if below.sum() < 2
+                else "every draw is below the threshold"
+                if below.all()
+                else "no assumption varies"
+            )
+            rows.append(row)
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                box = prim.Prim(x, below, threshold=0.5, threshold_type=">").find_box()
+                box.select(_readable_box(box.peeling_trajectory))
+                limits = box.limits
+            row["coverage"], row["density"] = float(box.coverage), float(box.density)
+            row["restrictions"] = "; ".join(
+                f"{name} in [{lim['min']:.3g}, {lim['max']:.3g}]" for name, lim in limits.iterrows()
+            )
+        except Exception as exc:  # PRIM found no box: say so instead of failing the report
+            row["note"] = f"no box: {type(exc).__name__}: {exc}"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=DISCOVERY_COLUMNS)
+
+
+#: At most this many restricted assumptions in a reported box: with ~100 draws, a box that
+#: restricts many more fits the sample's noise, and nobody can act on it.
+MAX_RESTRICTED = 3
+
+
+def _readable_box(trajectory: pd.DataFrame) -> int:
+    """The box to report, by its place on PRIM's peeling trajectory.
+
+    The densest box that restricts at most ``MAX_RESTRICTED`` assumptions and still covers
+    half the cases; else the densest with few restrictions; else the first.
+    """
+    few = trajectory.loc[trajectory["res dim"] <= MAX_RESTRICTED]
+    if few.empty:
+        return 0
+    covering = few.loc[few["coverage"] >= 0.5]
+    pick = covering if not covering.empty else few
+    return int(pick["density"].idxmax())
+
+
+def discovery_in_words(table: pd.DataFrame, scenario: str) -> str:
+    """'liaison adds no revenue when X in [a, b]: 80% of such draws, 70% of the box'."""
+    part = table.loc[table.scenario == scenario]
+    if part.empty:
+        return ""
+    r = part.iloc[0]
+    if not r.restrictions:
+        return f"{scenario}: {r.note} ({r.share_below:.0%} of the draws fall below)"
+    if r.density < 0.5:
+        return (
+            f"{scenario} falls below {r.threshold:+.0%} in {r.share_below:.0%} of the draws, "
+            f"and no box of at most {MAX_RESTRICTED} assumptions isolates them (the best, "
+            f"{r.restrictions}, holds {r.coverage:.0%} of them but only {r.density:.0%} of its "
+            "draws are such draws)"
+        )
+    return (
+        f"{scenario} falls below {r.threshold:+.0%} when {r.restrictions}: the box holds "
+        f"{r.coverage:.0%} of such draws, and {r.density:.0%} of its draws are such draws "
+        f"({r.share_below:.0%} of all draws fall below)"
+    )
 
 
 def in_words(drivers_table: pd.DataFrame, scenario: str, k: int = 2) -> str:

@@ -4,7 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.uncertainty import COLUMNS, drivers, pair_effects, single_changes, uncertainty
+from sim.uncertainty import (
+    COLUMNS,
+    DISCOVERY_COLUMNS,
+    discovery,
+    drivers,
+    pair_effects,
+    single_changes,
+    uncertainty,
+)
 from tests.conftest import run_module
 
 
@@ -70,6 +78,19 @@ def test_drivers_find_the_assumption_that_moves_an_effect():
     assert table.loc[table.scenario == "b"].empty
 
 
+def test_discovery_finds_the_box_where_a_tactic_fails_to_pay():
+    # tactic a loses revenue where 0.3 x - 0.05 < 0, i.e. x < 1/6
+    table = discovery(fake_runs(n_draws=120), "baseline", "revenue_per_year")
+    assert list(table.columns) == DISCOVERY_COLUMNS
+    a = table.set_index("scenario").loc["a"]
+    assert a.restrictions.startswith("behaviour.x in [")
+    high = float(a.restrictions.split(",")[1].strip(" ]").split(";")[0])
+    assert high == pytest.approx(1 / 6, abs=0.05)
+    assert a.coverage > 0.8 and a.density > 0.8
+    b = table.set_index("scenario").loc["b"]  # never below: no box, and it says why
+    assert b.restrictions == "" and "too few" in b.note
+
+
 def test_the_comparison_draws_the_assumptions_and_reports_them(tmp_path):
     out = tmp_path / "cmp"
     done = run_module(
@@ -100,6 +121,7 @@ def test_the_comparison_draws_the_assumptions_and_reports_them(tmp_path):
     assert set(table.scenario) == {"liaison", "data_sharing"}
     assert (table.loc[table.kpi == "revenue_per_year", "n_draws"] == 6).all()
     assert (out / "drivers.csv").exists() and (out / "figures" / "uncertainty.png").exists()
+    assert list(pd.read_csv(out / "discovery.csv").columns) == DISCOVERY_COLUMNS
     report = (out / "report.md").read_text()
     assert "The answer under what we do not know" in report
     assert "Given the default assumptions only" in report
