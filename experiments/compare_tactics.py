@@ -102,13 +102,10 @@ def report(root: Path, out: Path | None, baseline: str, decomposition: Path | No
     first = runs.iloc[0]
     n = int(result.table["pairs"].min()) if len(result.table) else 0
     out_dir = out or root
-    spread = out_dir / "uncertainty.csv"
-    if (runs["draw"] > 0).any() and spread.exists():
-        import pandas as pd
-
+    table = result.uncertainty
+    if table is not None:
         from sim.uncertainty import ranked_uncertainty
 
-        table = pd.read_csv(spread)
         print(
             f"\nTactic effects against '{baseline}' on org '{first['org']}' under what we do "
             f"not know: relative change over {int(table.n_draws.max())} draws of the "

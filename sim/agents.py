@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim.funnel import MARKETING, REP, LeadDefinition, Stage
-from sim.needs import match, promise
+from sim.needs import match, matches
 from sim.policies import Goal, check_threshold, follow_up_error
 
 if TYPE_CHECKING:
@@ -228,11 +228,9 @@ class Customer(mesa.Agent):
         """Chance to churn at the coming renewal."""
         b = self.model.behaviour
         lead = self.lead
-        tol = b.pitch_tolerance
-        wrong_need = 1.0 - match(lead.pitch, lead.need, tol)
-        broken_promise = 1.0 - match(promise(lead), lead.pitch, tol)
+        read_need, kept_promise = matches(lead)
         p = b.churn_base * (0.5 + (1.0 - lead.fit))
-        p *= 1.0 + b.churn_need_gap * wrong_need + b.churn_promise_gap * broken_promise
+        p *= 1.0 + b.churn_need_gap * (1.0 - read_need) + b.churn_promise_gap * (1.0 - kept_promise)
         return min(1.0, p)
 
     def renew(self) -> None:

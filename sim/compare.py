@@ -45,6 +45,7 @@ class Comparison:
     files: list[Path]
     incomplete: list[Path]  # run directories skipped because they never finished
     skipped: list[tuple[Path, str]]  # finished runs left out because their files are damaged
+    uncertainty: pd.DataFrame | None = None  # uncertainty.csv, when the study has draws
 
 
 def _cell(row: pd.Series) -> str:
@@ -221,6 +222,7 @@ def aggregate(
         files=files,
         incomplete=[] if study else incomplete_runs(root),
         skipped=skipped,
+        uncertainty=honest[0] if honest else None,
     )
 
 

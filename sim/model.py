@@ -47,7 +47,7 @@ from sim.journeys import COLUMNS, JourneyLog
 from sim.kpis import HEADLINE
 from sim.limits import check_fits
 from sim.metrics import DAILY_FLOWS, Kpis
-from sim.needs import discover, match, promise
+from sim.needs import discover, matches
 from sim.nurture import NurturePool
 from sim.params import (
     BUSINESS_DAYS_PER_YEAR,
@@ -516,16 +516,9 @@ class FunnelModel(mesa.Model):
                     lead.stage.name.lower(),
                     lead.rep.index if lead.rep is not None else -1,
                     lead.history_seen,
-                    *self._matches(lead),
+                    *matches(lead),
                 )
             )
-
-    def _matches(self, lead: Lead) -> tuple[float, float]:
-        """(pitch to need, promise to pitch) matches of an opportunity; nan before one."""
-        if math.isnan(lead.pitch):
-            return math.nan, math.nan
-        tol = self.behaviour.pitch_tolerance
-        return match(lead.pitch, lead.need, tol), match(promise(lead), lead.pitch, tol)
 
     def finish(self) -> None:
         """Bring nurtured leads up to date; log the open leads and the active customers.

@@ -66,6 +66,18 @@ def discover(lead: Lead) -> float:
     return lead.pitch
 
 
+def matches(lead: Lead) -> tuple[float, float]:
+    """(pitch to need, promise to pitch): how well the rep read the need and kept the promise.
+
+    What churn reads (``Customer.churn_probability``) and the journey log records; ``nan``
+    for a lead never pitched (no opportunity).
+    """
+    if math.isnan(lead.pitch):
+        return math.nan, math.nan
+    tol = lead.model.behaviour.pitch_tolerance
+    return match(lead.pitch, lead.need, tol), match(promise(lead), lead.pitch, tol)
+
+
 def match(a: float, b: float, tolerance: float) -> float:
     """How well ``a`` matches ``b``: 1 when equal, falling with the squared gap."""
     if tolerance <= 0.0:

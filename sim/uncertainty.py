@@ -148,22 +148,14 @@ def drivers(runs: pd.DataFrame, baseline: str, kpi: str, top: int | None = None)
     """
     from scipy import stats
 
-    pairs = pair_effects(runs, baseline, [kpi])
-    drawn = runs.loc[runs["draw"] > 0]
-    inputs = [c for c in runs.columns if c.startswith(INPUT_PREFIXES)]
     rows = []
-    for scenario, part in pairs.groupby("scenario", sort=False):
-        effect = part.groupby("draw")[kpi].mean().dropna()
-        values = (
-            drawn.loc[drawn.scenario == scenario].groupby("draw")[inputs].first().loc[effect.index]
-        )
+    for scenario, values, effect in _draw_tables(runs, baseline, kpi):
         n = len(effect)
+        if n < 4 or effect.nunique() < 2:
+            continue
         found = []
-        for column in inputs:
-            x = pd.to_numeric(values[column], errors="coerce")
-            if x.isna().any() or x.nunique() < 3 or n < 4 or effect.nunique() < 2:
-                continue
-            rho = float(stats.spearmanr(x, effect).statistic)
+        for column in values.columns:
+            rho = float(stats.spearmanr(values[column], effect).statistic)
             if not math.isfinite(rho):
                 continue
             z, half = math.atanh(max(min(rho, 0.999999), -0.999999)), 1.96 / math.sqrt(n - 3)
@@ -184,16 +176,21 @@ def drivers(runs: pd.DataFrame, baseline: str, kpi: str, top: int | None = None)
     return pd.DataFrame(rows, columns=DRIVER_COLUMNS)
 
 
-def _draw_table(runs: pd.DataFrame, baseline: str, kpi: str, scenario: str):
-    """(the scenario's assumptions per draw, its mean effect per draw), draws >= 1."""
+def _draw_tables(runs: pd.DataFrame, baseline: str, kpi: str):
+    """Per scenario: (name, its varying assumptions per draw, its mean effect per draw).
+
+    Draws >= 1; an assumption varies when it has a value in every draw and at least three
+    distinct ones. The pairs are computed once for all scenarios.
+    """
     pairs = pair_effects(runs, baseline, [kpi])
-    effect = pairs.loc[pairs.scenario == scenario].groupby("draw")[kpi].mean().dropna()
-    drawn = runs.loc[(runs["draw"] > 0) & (runs.scenario == scenario)]
+    drawn = runs.loc[runs["draw"] > 0]
     inputs = [c for c in runs.columns if c.startswith(INPUT_PREFIXES)]
-    values = drawn.groupby("draw")[inputs].first().loc[effect.index]
-    values = values.apply(pd.to_numeric, errors="coerce")
-    varying = [c for c in values.columns if values[c].notna().all() and values[c].nunique() > 2]
-    return values[varying], effect
+    for scenario, part in pairs.groupby("scenario", sort=False):
+        effect = part.groupby("draw")[kpi].mean().dropna()
+        values = drawn.loc[drawn.scenario == scenario].groupby("draw")[inputs].first()
+        values = values.loc[effect.index].apply(pd.to_numeric, errors="coerce")
+        varying = [c for c in inputs if values[c].notna().all() and values[c].nunique() > 2]
+        yield scenario, values[varying], effect
 
 
 def discovery(runs: pd.DataFrame, baseline: str, kpi: str, threshold: float = 0.0) -> pd.DataFrame:
@@ -212,8 +209,7 @@ def discovery(runs: pd.DataFrame, baseline: str, kpi: str, threshold: float = 0.
     import prim
 
     rows = []
-    for scenario in pair_effects(runs, baseline, [kpi]).scenario.unique():
-        x, effect = _draw_table(runs, baseline, kpi, scenario)
+    for scenario, x, effect in _draw_tables(runs, baseline, kpi):
         below = (effect < threshold).to_numpy()
         row = {"scenario": scenario, "kpi": kpi, "threshold": threshold, "restrictions": "",
                "coverage": math.nan, "density": math.nan, "share_below": float(below.mean()),
