@@ -277,6 +277,10 @@ TACTIC_COUNTERS: tuple[str, ...] = tuple(_tactic_counters_found)
 #: The headline KPIs, in the order of the ranked table's columns.
 HEADLINE = ("revenue_per_year", "win_rate", "retention_12m", "mql_to_sql_rate")
 
+#: The KPIs the model's DataCollector records every day, measured so far (``timeseries.csv``,
+#: ``mesa.batch_run`` rows, the live view): the headline ones and the MQL follow-up rate.
+TO_DATE = (*HEADLINE, "mql_follow_up_rate")
+
 
 def with_role(role: str, headline_first: bool = True) -> list[str]:
     """The KPIs that have ``role``: the headline ones first (if asked), then registry order."""
@@ -363,7 +367,7 @@ SERIES_COLUMNS: dict[str, tuple[str, str]] = {
             f"{KPIS[name].label} over the measured days so far (the last day's value is the "
             "summary's)",
         )
-        for name in HEADLINE
+        for name in TO_DATE
     },
 }
 

@@ -237,7 +237,7 @@ class Kpis:
 
     # --- the summary ----------------------------------------------------------------------
     def headline(self) -> dict[str, float]:
-        """The headline KPIs over the days measured so far.
+        """The headline KPIs and the MQL follow-up rate over the days measured so far.
 
         ``summary()`` reports them at the end; the DataCollector records them every day, so
         ``mesa.batch_run`` rows and live views show them (on the last day they equal the
@@ -251,6 +251,9 @@ class Kpis:
             "win_rate": _ratio(c["deals_won"], closed),
             "retention_12m": _ratio(c["renewals"], c["renewals"] + c["churns"]),
             "mql_to_sql_rate": _ratio(c["mql_sqls"], c["mqls"]),
+            "mql_follow_up_rate": _ratio(
+                c["mql_follow_ups"], c["mql_follow_ups"] + c["mqls_ignored"]
+            ),
         }
 
     def summary(self) -> dict[str, Any]:

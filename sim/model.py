@@ -44,7 +44,7 @@ from mesa.time import Priority, Schedule
 from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep
 from sim.funnel import OPEN_STAGES, LeadDefinition, Stage, StageLedger
 from sim.journeys import COLUMNS, JourneyLog
-from sim.kpis import HEADLINE
+from sim.kpis import TO_DATE
 from sim.limits import check_fits
 from sim.metrics import DAILY_FLOWS, Kpis
 from sim.needs import discover, matches
@@ -581,7 +581,7 @@ class FunnelModel(mesa.Model):
             "marketing_score_noise",
         ):
             reporters[name] = name
-        for kpi in HEADLINE:  # to date, so Mesa's own tools (batch_run, SolaraViz) see them
+        for kpi in TO_DATE:  # to date, so Mesa's own tools (batch_run, SolaraViz) see them
             reporters[kpi] = partial(_headline, key=kpi)
         return reporters
 
