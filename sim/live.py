@@ -53,6 +53,15 @@ class Shown:
             return "n/a"
         return self.fmt.format(value)
 
+    def difference(self, baseline: Any, chosen: Any) -> str:
+        """``chosen - baseline``, signed; a difference of shares in percentage points."""
+        if any(v is None or v != v for v in (baseline, chosen)):
+            return "n/a"
+        diff = chosen - baseline
+        if "%" in self.fmt:
+            return f"{diff * 100:+.1f} pts"
+        return self.fmt.replace("{:", "{:+", 1).format(diff)
+
 
 def _kpi(name: str) -> Shown:
     kpi = KPIS[name]
@@ -60,7 +69,7 @@ def _kpi(name: str) -> Shown:
 
 
 def _series(name: str, fmt: str) -> Shown:
-    unit, meaning = SERIES_COLUMNS[name]
+    _unit, meaning = SERIES_COLUMNS[name]
     return Shown(name, meaning, fmt)
 
 
@@ -82,8 +91,10 @@ SHOWN: tuple[Shown, ...] = (
 
 
 def frame(model: Any) -> pd.DataFrame:
-    """What the view shows of ``model``: its DataCollector's rows, one per day, plus
-    ``revenue_to_date`` (the cumulative sum of the day's ``revenue`` and ``recurring_revenue``).
+    """What the view shows of ``model``: its DataCollector's rows, one per day, and more.
+
+    The one column added is ``revenue_to_date``, the cumulative sum of the collected daily
+    ``revenue`` and ``recurring_revenue``.
     """
     df = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     if df.empty:

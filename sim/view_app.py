@@ -149,31 +149,24 @@ def replicates_task(generation: int) -> None:
 
 
 def _kpi_table(frames: dict[str, Any] | None, scenario: str) -> str:
-    last = {role: latest(df) if frames else {} for role, df in (frames or {}).items()}
+    """The shown series' latest values: baseline, chosen scenario and their difference."""
+    last = {role: latest(df) for role, df in (frames or {}).items()}
     rows = [
         f"<tr><th></th><th>baseline</th><th>{html.escape(scenario)}</th><th>difference</th></tr>"
     ]
     for shown in SHOWN:
-        cells = []
-        values = {}
-        for role in ("baseline", "chosen"):
-            values[role] = last.get(role, {}).get(shown.column)
-            cells.append(f'<td data-kpi="{role}:{shown.column}">{shown.format(values[role])}</td>')
-        a, b = values["baseline"], values["chosen"]
-        diff = (
-            shown.format(b - a) if a is not None and b is not None and a == a and b == b else "n/a"
-        )
-        if diff not in ("n/a",) and not diff.startswith("-"):
-            diff = "+" + diff
+        a, b = (last.get(role, {}).get(shown.column) for role in ("baseline", "chosen"))
         rows.append(
-            f"<tr><td>{html.escape(shown.label)}</td>{''.join(cells)}"
-            f'<td data-kpi="difference:{shown.column}">{diff}</td></tr>'
+            f"<tr><td>{html.escape(shown.label)}</td>"
+            f'<td data-kpi="baseline:{shown.column}">{shown.format(a)}</td>'
+            f'<td data-kpi="chosen:{shown.column}">{shown.format(b)}</td>'
+            f'<td data-kpi="difference:{shown.column}">{shown.difference(a, b)}</td></tr>'
         )
     return '<table class="kpi-table">' + "".join(rows) + "</table>"
 
 
 def _funnel_figure(frames: dict[str, Any], scenario: str) -> Figure:
-    fig = Figure(figsize=(6.2, 3.4), layout="constrained")
+    fig = Figure(figsize=(7.4, 3.4), layout="constrained")
     ax = fig.subplots()
     names = [s.name.lower() for s in FUNNEL_STAGES]
     ys = range(len(names))
@@ -188,7 +181,7 @@ def _funnel_figure(frames: dict[str, Any], scenario: str) -> Figure:
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlabel("leads in the stage at the end of the day (log scale)")
     ax.set_title("The funnel", loc="left", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
@@ -238,9 +231,13 @@ def _effects_view(scenario: str) -> None:
         return
     shown = ranked_table(table).T
     shown.columns = [scenario]
-    solara.Markdown(
-        f"**Paired effect against the baseline** (seeds {pair_seeds()}; relative effect "
-        "with its 95% interval, paired by seed; `(ns)`: the interval includes zero)"
+    # (HTML, not solara.Markdown: its math support loads KaTeX, which solara-assets lacks)
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f"<b>Paired effect against the baseline</b> (seeds {pair_seeds()}; relative effect "
+            "with its 95% interval, paired by seed; (ns): the interval includes zero)"
+        ),
     )
     solara.HTML(
         tag="div",
