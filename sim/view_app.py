@@ -362,6 +362,15 @@ def ControlPanel() -> None:
 
 
 @solara.component
+def Charts(frames: dict[str, Any], label: str, key: tuple[int, int]) -> None:
+    """The funnel and the series, drawn again only when a day has passed (``key``)."""
+    funnel = solara.use_memo(lambda: _funnel_figure(frames, label), [key, label])
+    series = solara.use_memo(lambda: _series_figure(frames, label), [key, label])
+    solara.FigureMatplotlib(funnel, dependencies=[key, label], format="png")
+    solara.FigureMatplotlib(series, dependencies=[key, label], format="png")
+
+
+@solara.component
 def Page() -> None:
     solara.Title("Funnel alignment: live view")
     c = controls.value
@@ -425,9 +434,7 @@ def Page() -> None:
             )
         solara.HTML(tag="div", unsafe_innerHTML=_kpi_table(snap["frames"], label), classes=["kpis"])
         if snap["frames"] is not None and snap["day"] > 0:
-            with solara.Row():
-                solara.FigureMatplotlib(_funnel_figure(snap["frames"], label), format="png")
-            solara.FigureMatplotlib(_series_figure(snap["frames"], label), format="png")
+            Charts(snap["frames"], label, (st["generation"], snap["day"]))
         if pair.done:
             _effects_view(label)
         solara.Text(
