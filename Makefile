@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run decompose test lint bytecode clean-venv
+.PHONY: run decompose view test lint bytecode clean-venv
 
 ## run: the tactic comparison on the default organisation (every scenario x (100 draws of the assumptions + 20 seeds at the defaults))
 run: $(STAMP) bytecode
@@ -14,6 +14,11 @@ run: $(STAMP) bytecode
 ## the comparison report (make run) embeds the newest one of its organisation
 decompose: $(STAMP) bytecode
 	$(PYTHON) -m experiments.decompose
+
+## view: the live view in the browser (http://127.0.0.1:8765/; Ctrl-C stops it); options as
+## for python -m sim.view, e.g. make view ARGS="org=small scenario=liaison port=9000"
+view: $(STAMP) bytecode
+	$(PYTHON) -m sim.view $(ARGS)
 
 ## test: the test suite (exit 5, "no tests collected", fails like any other failure)
 test: $(STAMP) bytecode

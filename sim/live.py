@@ -180,11 +180,13 @@ class Controls:
         for name in sorted(set(have) - set(self.tactics)):
             out.append(f"~tactic@scenario.tactics.{name}")
         for name, levers in sorted(self.tactics.items()):
-            if name not in have:
+            if name in have:
+                current = {lever: getattr(have[name], lever) for lever in levers}
+            else:
                 out.append(f"+tactic@scenario.tactics.{name}={name}")
-            current = have.get(name)
+                current = tactic_file_levers(name, self.extra)
             for lever, value in sorted(levers.items()):
-                if current is None or getattr(current, lever) != value:
+                if current.get(lever) != value:
                     out.append(f"scenario.tactics.{name}.{lever}={value!r}")
         return out
 
@@ -219,6 +221,21 @@ def scenario_switches(name: str, extra: Sequence[str] = ()) -> tuple[str, dict[s
         for t, params in cfg.scenario.tactic_params().items()
     }
     return cfg.scenario.funnel.value, tactics
+
+
+def tactic_file_levers(name: str, extra: Sequence[str] = ()) -> dict[str, Any]:
+    """Tactic ``name``'s levers as its file sets them (``conf/tactic/<name>.yaml``).
+
+    What a tactic switched on in the view starts with, as ``+tactic@...`` on the command line.
+    """
+    import sim
+
+    searchpath = [o for o in extra if o.lstrip("+").startswith("hydra.searchpath=")]
+    cfg = sim.load_config(
+        [f"scenario={BASELINE}", f"+tactic@scenario.tactics.{name}={name}", *searchpath]
+    )
+    params = cfg.scenario.tactic_params()[name]
+    return {lv.name: getattr(params, lv.name) for lv in tactic_levers()[name][1:]}
 
 
 def profile_numbers(org: str, extra: Sequence[str] = ()) -> dict[str, float]:

@@ -32,6 +32,7 @@ series are in ``sim.live``, the page in ``sim.view_app``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -124,10 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         else f"listening on {host}: other machines can open it"
     )
     print(f"live view: http://{shown}:{port}/  ({where}; Ctrl-C stops it)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

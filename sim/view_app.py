@@ -35,6 +35,7 @@ from sim.live import (
     profile_numbers,
     replicate_effects,
     scenario_switches,
+    tactic_file_levers,
     tactic_levers,
 )
 from sim.params import ConfigError
@@ -98,6 +99,7 @@ def _after_steps(pair: Pair) -> None:
 
 @task
 def step_task(days: int) -> None:
+    """Step both models ``days`` days (a thread: the page stays live meanwhile)."""
     pair = state.value["pair"]
     with _lock:
         pair.step(days)
@@ -106,6 +108,7 @@ def step_task(days: int) -> None:
 
 @task
 def play_task() -> None:
+    """Step both models a day at a time, drawing each day, until paused or at the end."""
     pair = state.value["pair"]
     while playing.value and not pair.done and state.value["pair"] is pair:
         with _lock:
@@ -119,6 +122,7 @@ def play_task() -> None:
 
 @task
 def end_task() -> None:
+    """Run both models to the end without drawing the days between."""
     pair = state.value["pair"]
     with _lock:
         pair.run_to_end()
@@ -127,6 +131,10 @@ def end_task() -> None:
 
 @task
 def replicates_task(generation: int) -> None:
+    """The paired effect over the replicate seeds, for the models of ``generation``.
+
+    A result that arrives after the controls changed (a newer generation) is dropped.
+    """
     pair = state.value["pair"]
     n = SETTINGS["replicates"]
     effects.set({"generation": generation, "done": 0, "total": 2 * n, "table": None})
@@ -139,8 +147,8 @@ def replicates_task(generation: int) -> None:
         table = replicate_effects(
             pair.baseline.config, pair.chosen.config, n, SETTINGS["n_jobs"], progress
         )
-    except ConfigError as exc:
-        table = str(exc)
+    except Exception as exc:  # shown on the page, never swallowed
+        table = f"the replicate runs failed: {exc}"
     if state.value["generation"] == generation:
         effects.set({**effects.value, "table": table})
 
@@ -247,6 +255,7 @@ def _effects_view(scenario: str) -> None:
 
 
 def pair_seeds() -> str:
+    """The replicate seeds, as a range."""
     seed, n = controls.value.seed, SETTINGS["replicates"]
     return f"{seed}-{seed + n - 1}"
 
@@ -276,7 +285,7 @@ def _set_number(name: str, value: Any) -> None:
 def _switch(tactic: str, on: bool) -> None:
     tactics = dict(controls.value.tactics or {})
     if on:
-        tactics[tactic] = {lv.name: lv.default for lv in LEVERS[tactic][1:]}
+        tactics[tactic] = tactic_file_levers(tactic, EXTRA)
     else:
         tactics.pop(tactic, None)
     _set(tactics=tactics)
@@ -298,7 +307,8 @@ def _number_input(label: str, kind: str, value: Any, on_value: Any, **kw: Any) -
 
 
 @solara.component
-def ControlPanel() -> None:
+def ControlPanel() -> None:  # noqa: N802 (Solara components are named like classes)
+    """The sidebar: organisation, scenario, funnel, tactics and their levers, seed, days."""
     c = controls.value
     busy = step_task.pending or play_task.pending or end_task.pending
     solara.Select(
@@ -362,7 +372,9 @@ def ControlPanel() -> None:
 
 
 @solara.component
-def Charts(frames: dict[str, Any], label: str, key: tuple[int, int]) -> None:
+def Charts(  # noqa: N802
+    frames: dict[str, Any], label: str, key: tuple[int, int]
+) -> None:
     """The funnel and the series, drawn again only when a day has passed (``key``)."""
     funnel = solara.use_memo(lambda: _funnel_figure(frames, label), [key, label])
     series = solara.use_memo(lambda: _series_figure(frames, label), [key, label])
@@ -371,7 +383,8 @@ def Charts(frames: dict[str, Any], label: str, key: tuple[int, int]) -> None:
 
 
 @solara.component
-def Page() -> None:
+def Page() -> None:  # noqa: N802
+    """The page: controls, buttons, the two models' numbers and charts, the paired effect."""
     solara.Title("Funnel alignment: live view")
     c = controls.value
     solara.use_effect(lambda: _rebuild(c), [c])
@@ -385,6 +398,9 @@ def Page() -> None:
         if st["error"]:
             solara.Error(st["error"], classes=["config-error"])
             return
+        for job in (step_task, play_task, end_task):
+            if job.error:  # a failure while stepping: one line on the page, never silent
+                solara.Error(f"the run failed: {job.exception}", classes=["run-error"])
         if pair is None:
             solara.Text("Building the models...")
             return

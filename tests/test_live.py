@@ -69,12 +69,20 @@ def test_flipping_tactics_and_levers_changes_only_the_chosen_model():
     assert base == sim.load_config(["scenario=baseline", *controls.common()])
     # the data-sharing tactic switched on here has its conf/tactic file's values
     expected = sim.load_config(["scenario=data_sharing", *controls.common()])
-    assert chosen.scenario.tactic_params()["data_sharing"] == (
-        expected.scenario.tactic_params()["data_sharing"]
+    assert (
+        chosen.scenario.tactic_params()["data_sharing"]
+        == (expected.scenario.tactic_params()["data_sharing"])
     )
     off = dataclasses.replace(controls, tactics={})  # every tactic off
     assert not off.configs()[1].scenario.tactics
-    for c in (controls, off):  # the printed command runs the chosen model's config
+    liaison = live.tactic_file_levers("liaison")  # switched on: as conf/tactic/liaison.yaml
+    on = dataclasses.replace(controls, scenario="baseline", tactics={"liaison": liaison})
+    assert on.scenario_overrides() == [
+        "scenario=baseline",
+        "scenario.funnel=combined",
+        "+tactic@scenario.tactics.liaison=liaison",
+    ]
+    for c in (controls, off, on):  # the printed command runs the chosen model's config
         assert sim.load_config(c.command().split()[3:]) == c.configs()[1]
 
 
@@ -138,7 +146,9 @@ def test_the_paired_effect_over_replicate_seeds_is_the_comparisons():
     controls = live.Controls(scenario="data_sharing", tactics=tactics, **SMALL)
     base, chosen = controls.configs()
     seen = []
-    effects = live.replicate_effects(base, chosen, 2, n_jobs=1, progress=lambda d, t: seen.append(d))
+    effects = live.replicate_effects(
+        base, chosen, 2, n_jobs=1, progress=lambda d, t: seen.append(d)
+    )
     assert seen == [1, 2, 3, 4]
     assert set(effects.kpi) == set(EFFECT_KPIS) and set(effects.scenario) == {"data_sharing"}
     revenue = effects.set_index("kpi").loc["revenue_per_year"]
@@ -184,4 +194,3 @@ def test_the_real_entry_point_refuses_bad_input_and_prints_help():
     assert bad.stderr.startswith("error: scenario=nonesuch") and bad.stderr.count("\n") == 1
     helped = run_module("sim.view", "--help", timeout=120)
     assert helped.returncode == 0 and "python -m sim.view" in helped.stdout
-

@@ -71,8 +71,17 @@ def server():
         port = probe.getsockname()[1]
     args = [f"{k}={v}" for k, v in RUN.items() if k != "extra"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.view", f"port={port}", "scenario=baseline", *args,
-         *RUN["extra"], "replicates=2", "n_jobs=1"],
+        [
+            sys.executable,
+            "-m",
+            "sim.view",
+            f"port={port}",
+            "scenario=baseline",
+            *args,
+            *RUN["extra"],
+            "replicates=2",
+            "n_jobs=1",
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
@@ -118,9 +127,7 @@ def _expected(controls: live.Controls, days: int) -> dict[str, dict[str, str]]:
 
 def _shown(page) -> dict[str, dict[str, str]]:
     return {
-        role: {
-            s.column: page.inner_text(f"[data-kpi='{role}:{s.column}']") for s in live.SHOWN
-        }
+        role: {s.column: page.inner_text(f"[data-kpi='{role}:{s.column}']") for s in live.SHOWN}
         for role in ("baseline", "chosen")
     }
 
