@@ -204,12 +204,16 @@ class Controls:
         return " ".join(["python -m sim", *self.scenario_overrides(), *self.common()])
 
 
+def _searchpath(extra: Sequence[str]) -> list[str]:
+    """The ``--config-dir`` part of the command line's overrides (where files are found)."""
+    return [o for o in extra if o.lstrip("+").startswith("hydra.searchpath=")]
+
+
 def scenario_file(name: str, extra: Sequence[str] = ()) -> SimConfig:
     """Scenario ``name`` as its file defines it (its funnel and tactics with their values)."""
     import sim
 
-    searchpath = [o for o in extra if o.lstrip("+").startswith("hydra.searchpath=")]
-    return sim.load_config([f"scenario={name}", *searchpath])
+    return sim.load_config([f"scenario={name}", *_searchpath(extra)])
 
 
 def scenario_switches(name: str, extra: Sequence[str] = ()) -> tuple[str, dict[str, dict]]:
@@ -230,9 +234,8 @@ def tactic_file_levers(name: str, extra: Sequence[str] = ()) -> dict[str, Any]:
     """
     import sim
 
-    searchpath = [o for o in extra if o.lstrip("+").startswith("hydra.searchpath=")]
     cfg = sim.load_config(
-        [f"scenario={BASELINE}", f"+tactic@scenario.tactics.{name}={name}", *searchpath]
+        [f"scenario={BASELINE}", f"+tactic@scenario.tactics.{name}={name}", *_searchpath(extra)]
     )
     params = cfg.scenario.tactic_params()[name]
     return {lv.name: getattr(params, lv.name) for lv in tactic_levers()[name][1:]}
@@ -242,8 +245,7 @@ def profile_numbers(org: str, extra: Sequence[str] = ()) -> dict[str, float]:
     """Organisation profile ``org``'s numbers, by name."""
     import sim
 
-    searchpath = [o for o in extra if o.lstrip("+").startswith("hydra.searchpath=")]
-    cfg = sim.load_config([f"org={org}", *searchpath])
+    cfg = sim.load_config([f"org={org}", *_searchpath(extra)])
     return {o.name: getattr(cfg.org, o.name) for o in org_numbers()}
 
 

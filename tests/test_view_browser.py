@@ -172,6 +172,16 @@ def test_the_live_view_in_a_browser(browser_ready, server):
             assert shown["chosen"] != early["chosen"]  # the numbers move as the days pass
             assert shown["chosen"] != shown["baseline"]  # the liaison changes the outcome
 
+            page.click(".play")  # a day at a time, drawn each day, until paused
+            page.wait_for_function(
+                "Number(document.querySelector(\"[data-kpi='day']\").textContent) >= 63"
+            )
+            page.click(".pause")
+            expect(page.locator(".play")).to_be_enabled(timeout=30_000)
+            paused = int(day.inner_text())
+            page.wait_for_timeout(500)
+            assert 63 <= int(day.inner_text()) == paused < 150
+
             page.click(".run-to-end")
             expect(day).to_have_text("150", timeout=60_000)
             effects = page.locator(".effects-table")
