@@ -33,10 +33,12 @@ series are in ``sim.live``, the page in ``sim.view_app``.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import socket
 import sys
+import warnings
 from typing import Any
 
 from sim.live import Controls, choices
@@ -70,6 +72,10 @@ def settings_from(argv: list[str]) -> dict[str, Any] | int:
         return parsed
     opts, extra = parsed
     try:
+        if importlib.util.find_spec("solara") is None:
+            raise ConfigError(
+                "the live view needs the view extra: pip install -e '.[view]' (make view does)"
+            )
         if opts["replicates"] < 2:
             raise ConfigError(f"replicates={opts['replicates']}: must be at least 2")
         if not 0 < opts["port"] < 65536:
@@ -106,15 +112,23 @@ def _check_port(host: str, port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Check the options, then serve the page until Ctrl-C."""
+    """Check the options, then serve the page until Ctrl-C (exit 0)."""
     settings = settings_from(sys.argv[1:] if argv is None else argv)
     if isinstance(settings, int):
         return settings
+    from sim.exits import guarded
+
+    return guarded(lambda: _serve(settings), interrupted="stopped")
+
+
+def _serve(settings: dict[str, Any]) -> int:
     os.environ[SETTINGS_VAR] = json.dumps(settings)
     os.environ["SOLARA_APP"] = "sim.view_app"
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ["SOLARA_ASSETS_CDN"] = NO_CDN
-    os.environ.setdefault("SOLARA_THEME_LOADER", "plain")
+    # Solara warns on every page load that a local http page gets a samesite=lax cookie: true,
+    # and harmless on 127.0.0.1, where no page embeds the view.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     import uvicorn
 
     host, port = settings["host"], settings["port"]
