@@ -76,7 +76,7 @@ def _series(name: str, fmt: str) -> Shown:
 #: Revenue to date: the day's first-year bookings and renewals, summed since day 1 (the warm-up
 #: included, unlike the KPIs, which start after it).
 REVENUE_TO_DATE = Shown(
-    "revenue_to_date", "revenue to date (new deals + renewals since day 1)", "{:,.0f}"
+    "revenue_to_date", "revenue to date (deals + renewals, from day 1)", "{:,.0f}"
 )
 
 #: The series the view draws, in order. The rates are the registry's KPIs measured so far
