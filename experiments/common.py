@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sim
 from sim.params import ConfigError, SimConfig, build_config
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _BOOLEAN = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 
@@ -41,6 +46,43 @@ def split_args(argv: list[str], own: dict[str, Any]) -> tuple[dict[str, Any], li
 def scenario_configs(scenarios: list[str], overrides: list[str]) -> dict[str, SimConfig]:
     """Compose each scenario once from conf/ with the user's overrides."""
     return {s: sim.load_config([f"scenario={s}", *overrides]) for s in scenarios}
+
+
+def run_rows(
+    configs: list[SimConfig],
+    *,
+    n_jobs: int = -1,
+    ids: list[str] | None = None,
+    study: str | Path | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run ``configs`` on the study runner and return their rows, in the order given.
+
+    The runner is ``sim.batch.run_study`` (warm workers that import the model once and run
+    chunks of runs), the one the comparison uses; each run depends only on its config and
+    seed, so the rows are those a serial loop gives. The rows are the study's tidy table
+    (``sim.tidy``: identity, every input, every KPI). The study is written in a temporary
+    directory, removed afterwards, unless ``study`` names one (it must be new or empty).
+
+    Raises:
+        RunsFailedError: a run raised; the message names how many, and the first.
+    """
+    import tempfile
+
+    from sim.batch import Backend, RunSpec, run_study
+    from sim.exits import RunsFailedError
+
+    ids = ids or [f"run{i:06d}" for i in range(len(configs))]
+    specs = [RunSpec(cfg, run_id) for cfg, run_id in zip(configs, ids, strict=True)]
+    with contextlib.ExitStack() as stack:
+        where = Path(study) if study else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        done = run_study(specs, where, backend=Backend(n_jobs=n_jobs), progress=progress)
+        if done.failures:
+            raise RunsFailedError(
+                f"{len(done.failures)} of {done.total} run(s) failed; first: "
+                f"{done.failures[0][1]} (HYDRA_FULL_ERROR=1 shows a traceback)"
+            )
+        return done.runs
 
 
 def replicate(base: SimConfig, seeds: list[int], **params: Any) -> list[SimConfig]:
