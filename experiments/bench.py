@@ -49,6 +49,7 @@ import pandas as pd
 
 import sim
 from experiments.common import fail, parse
+from sim.config import choice_override
 from sim.io import atomic_write
 from sim.params import ConfigError
 from sim.plotting import bench_chart
@@ -175,7 +176,9 @@ def overhead_specs(n_runs: int, days: int) -> list:
 
     scenarios = all_scenarios()
     configs = [
-        sim.load_config([f"scenario={s}", "org=small", f"days={days}", "warmup_days=10"])
+        sim.load_config(
+            [choice_override("scenario", [s]), "org=small", f"days={days}", "warmup_days=10"]
+        )
         for s in scenarios
     ]
     return [
@@ -192,7 +195,7 @@ def make_run_specs(replicates: int, days: int | None = None) -> list:
     configs: list = []
     extra = [f"days={days}", "warmup_days=20"] if days else []
     validate_overrides(
-        [f"scenario={','.join(all_scenarios())}", f"seed=range(1,{1 + replicates})", *extra],
+        [choice_override("scenario", all_scenarios()), f"seed=range(1,{1 + replicates})", *extra],
         multirun=True,
         config_name=CONFIG_NAME,
         configs=configs,

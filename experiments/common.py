@@ -45,7 +45,9 @@ def split_args(argv: list[str], own: dict[str, Any]) -> tuple[dict[str, Any], li
 
 def scenario_configs(scenarios: list[str], overrides: list[str]) -> dict[str, SimConfig]:
     """Compose each scenario once from conf/ with the user's overrides."""
-    return {s: sim.load_config([f"scenario={s}", *overrides]) for s in scenarios}
+    from sim.config import choice_override
+
+    return {s: sim.load_config([choice_override("scenario", [s]), *overrides]) for s in scenarios}
 
 
 def run_rows(

@@ -35,9 +35,10 @@ Behavioural parameters, organisation numbers and tactic uncertainties apply to b
 (a tactic's only where it is on); levers to the scenario only. Samples come from SALib's
 samplers (``SALib.sample.morris``, ``SALib.sample.sobol``) in unit coordinates, mapped to
 values through each factor's distribution (a whole-number range as equal slices, one per
-value; a switch is on above one half), so Morris' elementary effects are per fraction of each factor's range. The runs go to
-the study runner (``sim.batch.run_study``: warm workers, as the comparison); ``study=DIR``
-keeps their tidy table (``runs.parquet``), otherwise it is written in a temporary directory.
+value; a switch is on above one half), so Morris' elementary effects are per fraction of
+each factor's range. The runs go to the study runner (``sim.batch.run_study``: warm workers,
+as the comparison); ``study=DIR`` keeps their tidy table (``runs.parquet``), otherwise it is
+written in a temporary directory.
 
 An index whose 95% confidence interval is wider than the index itself says little: the
 program warns in one line when the sample is too small for any of its indices, and marks
