@@ -252,3 +252,29 @@ def test_bench_memory_is_the_child_runs_own_peak():
     assert ballast[-1] == 1.0
     assert leads > 0
     assert mib < 250
+
+
+@pytest.mark.slow
+def test_bench_times_the_main_job_against_the_same_without_draws(tmp_path):
+    keep = tmp_path / "studies"
+    proc = _run(
+        "experiments.bench",
+        "only=draws",
+        "quick=1",
+        "job_repeats=1",
+        "draw_seed=3",
+        f"out={tmp_path}",
+        f"keep={keep}",
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    targets = pd.read_csv(tmp_path / "targets.csv")
+    assert len(targets) == 1 and "draws=0" in targets.target[0]
+    rows = pd.read_csv(tmp_path / "bench.csv")
+    row = rows.loc[rows.kind == "draws"].iloc[0]
+    assert row.main_runs > row.noise_only_runs > 0
+    assert row.ratio == pytest.approx(row.main_seconds / row.noise_only_seconds)
+    assert targets["median"][0] == pytest.approx(row.ratio)
+    # the studies are the real programs' outputs: with draws, and without
+    assert (keep / "draw_seed3" / "uncertainty.csv").exists()
+    assert not (keep / "draws0_0" / "uncertainty.csv").exists()
+    assert (keep / "draws0_0" / "effects.csv").exists()
