@@ -87,6 +87,30 @@ def run_rows(
         return done.runs
 
 
+#: The identity columns of a run's summary (``sim.runner.run``), before its KPIs.
+SUMMARY_KEYS = ("scenario", "org", "seed", "days", "warmup_days", "version")
+
+
+def run_summaries(
+    configs: list[SimConfig], *, n_jobs: int = -1, progress: bool = True
+) -> pd.DataFrame:
+    """One summary row per config, in order, as ``sim.runner.run_many`` gave them.
+
+    Run on the study runner (``run_rows``); the columns are each run's summary: its identity
+    (``SUMMARY_KEYS``, names as plain strings) and every KPI of the registry, so the programs
+    that read summaries (validation, calibration, the decomposition) need no change.
+    """
+    import pandas as pd
+
+    from sim.kpis import KPIS
+
+    rows = run_rows(configs, n_jobs=n_jobs, progress=progress)
+    out = pd.DataFrame({key: rows[key] for key in (*SUMMARY_KEYS, *KPIS)})
+    for key in ("scenario", "org", "version"):
+        out[key] = out[key].astype(str).astype(object)
+    return out
+
+
 def replicate(base: SimConfig, seeds: list[int], **params: Any) -> list[SimConfig]:
     """The config ``base`` with each seed (and any flat parameter overrides)."""
     return [build_config(base, seed=s, **params) for s in seeds]
