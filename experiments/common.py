@@ -64,7 +64,8 @@ def run_rows(
     chunks of runs), the one the comparison uses; each run depends only on its config and
     seed, so the rows are those a serial loop gives. The rows are the study's tidy table
     (``sim.tidy``: identity, every input, every KPI). The study is written in a temporary
-    directory, removed afterwards, unless ``study`` names one (it must be new or empty).
+    directory, removed afterwards, unless ``study`` names one (new or empty: it gets a
+    ``study.json`` and is locked while the runs are written).
 
     Raises:
         RunsFailedError: a run raised; the message names how many, and the first.
@@ -77,7 +78,14 @@ def run_rows(
     ids = ids or [f"run{i:06d}" for i in range(len(configs))]
     specs = [RunSpec(cfg, run_id) for cfg, run_id in zip(configs, ids, strict=True)]
     with contextlib.ExitStack() as stack:
-        where = Path(study) if study else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        if study:  # a new directory, locked while the runs are written (sim.study)
+            from sim.study import open_study
+
+            where = Path(study)
+            record = {"program": " ".join(sys.argv[:1]), "runs": len(specs)}
+            stack.enter_context(open_study(where, record, resume=False, resume_hint="a new study="))
+        else:
+            where = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         done = run_study(specs, where, backend=Backend(n_jobs=n_jobs), progress=progress)
         if done.failures:
             raise RunsFailedError(
