@@ -6,6 +6,7 @@ Usage::
     python -m experiments.bench quick=1         # smaller sizes, for a smoke check
     python -m experiments.bench only=pipeline   # only the study runner's targets
     python -m experiments.bench only=model      # only the model's targets
+    python -m experiments.bench only=draws job_repeats=3   # the main job against draws=0
     python -m experiments.bench profile=1       # also the top of a profile of one run
     python -m experiments.bench out=docs/bench
 
@@ -25,6 +26,13 @@ The pipeline's targets (issue 19) measure real studies through the study runner
 - parallel efficiency: the default ``make run`` study (every scenario x 20 replicates of
   the default organisation, 500 days), serial / on 2 workers; and whether the two tables
   are identical.
+
+The main job's price for honest answers (issue 14): ``python -m experiments.compare_tactics``
+as ``make run`` runs it (parameter draws) against the same program with ``draws=0`` (the
+noise-only comparison), each as its own process on the same code, ``job_repeats`` rounds
+(default 3: a round takes minutes), round ``i`` with ``draw_seed`` + i; at most 5x. Not in
+``quick=1`` (unless ``only=draws``, where it is a small version); ``keep=DIR`` keeps the
+studies.
 
 Writes ``bench.csv`` (every measurement), ``targets.csv``, ``bench.png``/``.svg`` (time
 against leads created, log-log, with the linear reference; with the model's targets) and,
@@ -49,12 +57,22 @@ import pandas as pd
 
 import sim
 from experiments.common import fail, parse
+from sim.config import choice_override
 from sim.io import atomic_write
 from sim.params import ConfigError
 from sim.plotting import bench_chart
 
-OPTIONS = {"quick": 0, "repeats": 5, "profile": 0, "out": "docs/bench", "only": "all"}
-GROUPS = ("all", "model", "pipeline")
+OPTIONS = {
+    "quick": 0,
+    "repeats": 5,
+    "profile": 0,
+    "out": "docs/bench",
+    "only": "all",
+    "job_repeats": 3,
+    "draw_seed": 0,
+    "keep": "",
+}
+GROUPS = ("all", "model", "pipeline", "draws")
 PIPELINE_RUNS, PIPELINE_DAYS = 500, 250  # the overhead study: 500 runs of the small org
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -175,7 +193,9 @@ def overhead_specs(n_runs: int, days: int) -> list:
 
     scenarios = all_scenarios()
     configs = [
-        sim.load_config([f"scenario={s}", "org=small", f"days={days}", "warmup_days=10"])
+        sim.load_config(
+            [choice_override("scenario", [s]), "org=small", f"days={days}", "warmup_days=10"]
+        )
         for s in scenarios
     ]
     return [
@@ -192,7 +212,7 @@ def make_run_specs(replicates: int, days: int | None = None) -> list:
     configs: list = []
     extra = [f"days={days}", "warmup_days=20"] if days else []
     validate_overrides(
-        [f"scenario={','.join(all_scenarios())}", f"seed=range(1,{1 + replicates})", *extra],
+        [choice_override("scenario", all_scenarios()), f"seed=range(1,{1 + replicates})", *extra],
         multirun=True,
         config_name=CONFIG_NAME,
         configs=configs,
@@ -263,6 +283,78 @@ def pipeline_targets(quick: bool, repeats: int, record) -> list[dict]:
     ]
 
 
+def timed_job(args: list[str], where: Path) -> tuple[float, int]:
+    """Wall seconds of one ``python -m experiments.compare_tactics`` into ``where``, and its runs.
+
+    The whole program as a user runs it (checks, the study, the comparison, PRIM, drivers,
+    report and figures), in its own process, from the repository (as ``make run``).
+
+    Raises:
+        RunsFailedError: the program failed (its last error line).
+    """
+    import os
+    import re
+
+    from sim.exits import RunsFailedError
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("HYDRA_FULL_ERROR", None)
+    cmd = [sys.executable, "-m", "experiments.compare_tactics", *args, f"hydra.sweep.dir={where}"]
+    started = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RunsFailedError(f"{' '.join(cmd[2:])} failed (exit {done.returncode}): {last}")
+    runs = re.search(r"= (\d+) runs ->", done.stderr)
+    return wall, int(runs.group(1)) if runs else 0
+
+
+def draws_targets(quick: bool, repeats: int, draw_seed: int, keep: str, record) -> list[dict]:
+    """The main job against the same program with ``draws=0``, side by side (issue 14: <= 5x).
+
+    Round ``i`` runs the main job with ``draw_seed = draw_seed + i`` (so the rounds are also
+    the study of how stable its answer is across draw seeds) and the noise-only comparison
+    (``draws=0``), on the same code, in reverse order every other round. ``keep=DIR`` keeps
+    every study (``DIR/draw_seed<k>`` and ``DIR/draws0_<i>``); otherwise they are deleted.
+    ``quick``: a small version (small org, 60 days, 2 replicates, 4 draws) to check the row.
+    """
+    small = ["org=small", "days=60", "warmup_days=10", "replicates=2", "draws=4"]
+    common = small if quick else []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(keep) if keep else Path(tmp)
+
+        def main_job(i: int) -> tuple[float, int]:
+            seed = draw_seed + i
+            return timed_job([*common, f"draw_seed={seed}"], base / f"draw_seed{seed}")
+
+        def noise_only(i: int) -> tuple[float, int]:
+            return timed_job([*common, "draws=0"], base / f"draws0_{i}")
+
+        pairs = rounds(repeats, main_job, noise_only)
+    ratios = []
+    for i, ((main, n_main), (noise, n_noise)) in enumerate(pairs):
+        ratios.append(main / noise)
+        record(
+            "draws",
+            draw_seed=draw_seed + i,
+            main_runs=n_main,
+            main_seconds=main,
+            noise_only_runs=n_noise,
+            noise_only_seconds=noise,
+            ratio=main / noise,
+        )
+    (_, n_main), (_, n_noise) = pairs[0]
+    return [
+        target(
+            f"main job ({n_main} runs) / the same with draws=0 ({n_noise} runs): wall time",
+            "<= 5",
+            ratios,
+            lambda m: m <= 5,
+        )
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure every target and write the results."""
     parsed = parse(argv, __doc__, OPTIONS)
@@ -300,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
         targets += model_rows
     if opts["only"] in ("all", "pipeline"):
         targets += pipeline_targets(quick, repeats, record)
+    if opts["only"] in ("all", "draws") and not (quick and opts["only"] == "all"):
+        jobs = max(1, opts["job_repeats"])
+        targets += draws_targets(quick, jobs, opts["draw_seed"], opts["keep"], record)
     table = pd.DataFrame(targets)
     out = Path(opts["out"])
     out.mkdir(parents=True, exist_ok=True)

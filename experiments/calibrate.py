@@ -37,11 +37,10 @@ from pathlib import Path
 import optuna
 import pandas as pd
 
-from experiments.common import Bar, fail, parse, replicate, scenario_configs
+from experiments.common import Bar, fail, parse, replicate, run_summaries, scenario_configs
 from sim.config import CONF_DIR
 from sim.io import atomic_write
 from sim.params import BehaviourParams, ConfigError
-from sim.runner import run_many
 from sim.validation import (
     calibration_loss,
     evaluate,
@@ -83,7 +82,7 @@ def objective_factory(
         for name, base in bases.items():
             configs += replicate(base, seeds, **params)
             labels += [name] * len(seeds)
-        runs = run_many(configs, n_jobs=n_jobs)
+        runs = run_summaries(configs, n_jobs=n_jobs, progress=False)
         table = evaluate(runs, {}, facts)
         trial.set_user_attr("passed", int(table.passed.sum()))
         trial.set_user_attr("checked", len(table))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sim
 from sim.params import ConfigError, SimConfig, build_config
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _BOOLEAN = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 
@@ -40,7 +45,78 @@ def split_args(argv: list[str], own: dict[str, Any]) -> tuple[dict[str, Any], li
 
 def scenario_configs(scenarios: list[str], overrides: list[str]) -> dict[str, SimConfig]:
     """Compose each scenario once from conf/ with the user's overrides."""
-    return {s: sim.load_config([f"scenario={s}", *overrides]) for s in scenarios}
+    from sim.config import choice_override
+
+    return {s: sim.load_config([choice_override("scenario", [s]), *overrides]) for s in scenarios}
+
+
+def run_rows(
+    configs: list[SimConfig],
+    *,
+    n_jobs: int = -1,
+    ids: list[str] | None = None,
+    study: str | Path | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run ``configs`` on the study runner and return their rows, in the order given.
+
+    The runner is ``sim.batch.run_study`` (warm workers that import the model once and run
+    chunks of runs), the one the comparison uses; each run depends only on its config and
+    seed, so the rows are those a serial loop gives. The rows are the study's tidy table
+    (``sim.tidy``: identity, every input, every KPI). The study is written in a temporary
+    directory, removed afterwards, unless ``study`` names one (new or empty: it gets a
+    ``study.json`` and is locked while the runs are written).
+
+    Raises:
+        RunsFailedError: a run raised; the message names how many, and the first.
+    """
+    import tempfile
+
+    from sim.batch import Backend, RunSpec, run_study
+    from sim.exits import RunsFailedError
+
+    ids = ids or [f"run{i:06d}" for i in range(len(configs))]
+    specs = [RunSpec(cfg, run_id) for cfg, run_id in zip(configs, ids, strict=True)]
+    with contextlib.ExitStack() as stack:
+        if study:  # a new directory, locked while the runs are written (sim.study)
+            from sim.study import open_study
+
+            where = Path(study)
+            record = {"program": " ".join(sys.argv[:1]), "runs": len(specs)}
+            stack.enter_context(open_study(where, record, resume=False, resume_hint="a new study="))
+        else:
+            where = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        done = run_study(specs, where, backend=Backend(n_jobs=n_jobs), progress=progress)
+        if done.failures:
+            raise RunsFailedError(
+                f"{len(done.failures)} of {done.total} run(s) failed; first: "
+                f"{done.failures[0][1]} (HYDRA_FULL_ERROR=1 shows a traceback)"
+            )
+        return done.runs
+
+
+#: The identity columns of a run's summary (``sim.runner.run``), before its KPIs.
+SUMMARY_KEYS = ("scenario", "org", "seed", "days", "warmup_days", "version")
+
+
+def run_summaries(
+    configs: list[SimConfig], *, n_jobs: int = -1, progress: bool = True
+) -> pd.DataFrame:
+    """One summary row per config, in order, as ``sim.runner.run_many`` gave them.
+
+    Run on the study runner (``run_rows``); the columns are each run's summary: its identity
+    (``SUMMARY_KEYS``, names as plain strings) and every KPI of the registry, so the programs
+    that read summaries (validation, calibration, the decomposition) need no change.
+    """
+    import pandas as pd
+
+    from sim.kpis import KPIS
+
+    rows = run_rows(configs, n_jobs=n_jobs, progress=progress)
+    out = pd.DataFrame({key: rows[key] for key in (*SUMMARY_KEYS, *KPIS)})
+    for key in ("scenario", "org", "version"):
+        out[key] = out[key].astype(str).astype(object)
+    return out
 
 
 def replicate(base: SimConfig, seeds: list[int], **params: Any) -> list[SimConfig]:

@@ -54,6 +54,7 @@ from typing import Any
 from experiments.common import entry, split_args
 from sim.config import (
     SCENARIO_EDIT,
+    choice_override,
     config_dir_args,
     expand_sweep,
     hydra_settings,
@@ -253,6 +254,7 @@ def backend_of(overrides: list[str]) -> Any:
 
     launcher = hydra_settings(overrides, CONFIG_NAME)["launcher"]
     target = str(launcher.get("_target_", ""))
+    _refuse_unused_launcher_settings(launcher, target, overrides)
     if target == BASIC:
         return Backend(n_jobs=1)
     if target == JOBLIB:
@@ -270,6 +272,49 @@ def backend_of(overrides: list[str]) -> Any:
         "runs on; use hydra/launcher=basic, joblib or ray (or run the sweep with python -m sim "
         "-m and aggregate it with from=)"
     )
+
+
+#: The launcher settings the study runner uses, by launcher (dotted prefixes).
+USED_LAUNCHER_SETTINGS = {BASIC: (), JOBLIB: ("n_jobs",), RAY: ("ray.init", "ray.remote")}
+
+
+def _flat(node: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(node, dict):
+        return {prefix: node}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        out.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def _refuse_unused_launcher_settings(launcher: dict, target: str, overrides: list[str]) -> None:
+    """Refuse a launcher setting the study runner would ignore (one line, naming it).
+
+    The comparison does not launch Hydra jobs: its runs go to the study runner, which takes
+    only ``n_jobs`` from the joblib launcher and ``ray.init``/``ray.remote`` from the Ray
+    launcher. Hydra itself refuses a key its launcher does not have; a key it has (joblib's
+    ``backend``, ``batch_size``, ...) or one added with ``+`` would otherwise do nothing.
+    Settings are compared with the launcher's own (those of the config files, without this
+    command line's ``hydra.launcher.*`` overrides).
+    """
+    if target not in USED_LAUNCHER_SETTINGS:
+        return  # refused by the caller, naming the launcher
+    mine = [o for o in overrides if o.lstrip("+~").startswith("hydra.launcher.")]
+    if not mine:
+        return
+    others = [o for o in overrides if o not in mine]
+    defaults = _flat(hydra_settings(others, CONFIG_NAME)["launcher"])
+    used = USED_LAUNCHER_SETTINGS[target]
+    for key, value in _flat(launcher).items():
+        if key in used or key.startswith(tuple(f"{u}." for u in used)):
+            continue
+        if key not in defaults or defaults[key] != value:
+            name = target.rsplit(".", 1)[-1]
+            allowed = ", ".join(f"hydra.launcher.{u}" for u in used) or "none"
+            raise ConfigError(
+                f"hydra.launcher.{key}={value}: the comparison's study runner (sim.batch) does "
+                f"not use this setting of the {name}; the settings it uses: {allowed}"
+            )
 
 
 def run_specs(configs: list[SimConfig], seeds: range) -> list[Any]:
@@ -346,7 +391,7 @@ def _compare(own: dict[str, Any], rest: list[str]) -> int:
             f"scenarios={own['scenarios'] or baseline}: only the baseline, nothing to compare "
             "it with; name at least one other scenario"
         )
-    scenario_sweep = f"scenario={','.join(scenarios)}"
+    scenario_sweep = choice_override("scenario", scenarios)
     seeds = range(seed_base, seed_base + replicates)
     seed_sweep = f"seed=range({seeds.start},{seeds.stop})"
     configs: list[SimConfig] = []  # one per scenario: seeds are checked once (validate_overrides)

@@ -65,22 +65,12 @@ OPTIONS: dict[str, Any] = {
 def run_step(configs: list[SimConfig], n_jobs: int) -> pd.DataFrame:
     """Run every config and return one summary row each, in order.
 
-    The one place this program runs the model: a warm-worker study runner can replace
-    ``run_many`` here without touching anything else.
+    The one place this program runs the model: on the study runner (warm workers, chunks;
+    ``experiments.common.run_summaries``), as the comparison does.
     """
-    from tqdm import tqdm
+    from experiments.common import run_summaries
 
-    from sim.runner import run_many
-
-    tty = sys.stderr.isatty()
-    with tqdm(
-        total=len(configs), desc="runs", unit="run", file=sys.stderr, mininterval=0.5 if tty else 10
-    ) as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.update(done - bar.n)
-
-        return run_many(configs, n_jobs=n_jobs, progress=progress)
+    return run_summaries(configs, n_jobs=n_jobs)
 
 
 def decomposable() -> dict[str, type]:

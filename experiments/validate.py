@@ -31,12 +31,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.common import Bar, fail, parse, replicate, scenario_configs
+from experiments.common import fail, parse, replicate, run_summaries, scenario_configs
 from sim.effects import t_interval
 from sim.io import atomic_write
 from sim.params import ConfigError, build_config
 from sim.plotting import validation_chart
-from sim.runner import run_many
 from sim.validation import EXTREMES, evaluate, fitted_facts, load_facts, scenarios_needed
 
 OPTIONS = {"replicates": 20, "seed_base": 1000, "out": "docs/validation", "n_jobs": -1}
@@ -59,14 +58,15 @@ def run_validation(
     for fid in extreme_ids:
         cond = EXTREMES[fid]
         base = build_config(bases["baseline"], **cond.overrides)
-        configs += replicate(base, seeds[:EXTREME_REPLICATES])
-        labels += [f"extreme:{fid}"] * EXTREME_REPLICATES
+        extreme = replicate(base, seeds[:EXTREME_REPLICATES])  # fewer if replicates is
+        configs += extreme
+        labels += [f"extreme:{fid}"] * len(extreme)
     hour = build_config(
         bases["baseline"], rep_hours_per_day=bases["baseline"].org.rep_hours_per_day + 1
     )
     configs += replicate(hour, seeds)
     labels += ["marginal_hour"] * len(seeds)
-    runs = run_many(configs, n_jobs=n_jobs, progress=progress)
+    runs = run_summaries(configs, n_jobs=n_jobs, progress=bool(progress))
     runs["group"] = labels
     main = runs.loc[~runs.group.str.startswith("extreme:") & (runs.group != "marginal_hour")]
     extremes = {fid: runs.loc[runs.group == f"extreme:{fid}"] for fid in extreme_ids}
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             opts["replicates"],
             opts["seed_base"],
             opts["n_jobs"],
-            progress=Bar("validation"),
+            progress=True,
         )
     except ConfigError as exc:
         return fail(exc)

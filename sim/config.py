@@ -367,6 +367,27 @@ def _relative(path: str) -> str:
         return path
 
 
+def choice_override(group: str, names: Iterable[str]) -> str:
+    """The override choosing ``names`` (one, or a sweep over several) of config group ``group``.
+
+    A name Hydra would read as another type (``2024``, ``1e3``, ``true``, ``null``) is quoted,
+    so it stays the name of a file: unquoted, Hydra refuses it ("Config group override must
+    be a string") or, for ``007``, keeps it only by luck of its grammar.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    quoted = []
+    for name in names:
+        name = str(name)
+        try:
+            plain = isinstance(parser.parse_override(f"{group}={name}").value(), str)
+        except HydraException:
+            plain = False
+        quoted.append(name if plain else "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'")
+    return f"{group}={','.join(quoted)}"
+
+
 def expand_sweep(overrides: list[str]) -> list[list[str]]:
     """Expand sweep overrides (``seed=1,2,3``, ``scenario=glob(*)``, ``range(...)``) into jobs."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper

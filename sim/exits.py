@@ -32,6 +32,10 @@ _HINTS = {
 }
 
 
+class RunsFailedError(Exception):
+    """Runs of a study raised (after work started): the message is one line, the exit 1."""
+
+
 def describe_os_error(exc: OSError) -> str:
     """One line for a file-system error: the path, what went wrong, and what to do."""
     if exc.filename is None:
@@ -70,6 +74,11 @@ def guarded(
         if debugging(argv):
             raise
         print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return FAILED
+    except RunsFailedError as exc:
+        if debugging(argv):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
         return FAILED
     except KeyboardInterrupt:
         print(f"\n{interrupted}", file=sys.stderr)

@@ -271,8 +271,13 @@ def validation_chart(table: pd.DataFrame, stem: Path) -> list[Path]:
     return _save(fig, stem)
 
 
-def sensitivity_chart(table: pd.DataFrame, method: str, stem: Path) -> list[Path]:
-    """Tornado-style bars of each parameter's importance, one panel per output."""
+def sensitivity_chart(
+    table: pd.DataFrame, method: str, stem: Path, scenario: str = "full alignment"
+) -> list[Path]:
+    """Tornado-style bars of each factor's importance, one panel per output.
+
+    ``scenario``: whose effect the outputs are, for the panel titles.
+    """
     outputs = list(dict.fromkeys(table.output))
     fig, axes = plt.subplots(1, len(outputs), figsize=(7 * len(outputs), 7), squeeze=False)
     for ax, output in zip(axes[0], outputs, strict=True):
@@ -305,10 +310,8 @@ def sensitivity_chart(table: pd.DataFrame, method: str, stem: Path) -> list[Path
             ax.set_xlabel("Sobol index (share of the uplift's variance)")
             ax.legend(frameon=False, loc="lower right")
         ax.set_yticks(y, [_pretty(p) for p in part.parameter])
-        ax.set_title(f"{_pretty(output)} of full alignment", loc="left")
-    fig.suptitle(
-        "Which behavioural parameters drive the alignment effect", x=0.01, ha="left", fontsize=15
-    )
+        ax.set_title(f"{_pretty(output)} of {scenario}", loc="left")
+    fig.suptitle(f"Which factors drive the effect of {scenario}", x=0.01, ha="left", fontsize=15)
     fig.tight_layout()
     return _save(fig, stem)
 

@@ -98,11 +98,124 @@ def test_sensitivity_screening_at_small_scale(tmp_path):
     assert (tmp_path / "sensitivity.png").stat().st_size > 10_000
 
 
+def _sensitivity_bases(scenario="liaison"):
+    from experiments.common import scenario_configs
+
+    configs = scenario_configs(["baseline", scenario], ["org=small"])
+    return configs["baseline"], configs[scenario]
+
+
+def test_sensitivity_factors_come_from_the_declared_space():
+    from experiments.sensitivity import factors_of
+    from sim.space import ExperimentSpace
+
+    base, scen = _sensitivity_bases()
+    space = ExperimentSpace([base, scen])
+    factors = factors_of("uncertainties", [base, scen])
+    assert [f.key for f in factors] == [u.key for u in space.uncertainties([base, scen])]
+    assert any(f.key.startswith("scenario.tactics.liaison.") for f in factors)
+    levers = factors_of("levers", [base, scen])
+    switches = {f.key for f in levers if f.kind == "bool"}
+    from sim.tactics import tactic_names
+
+    assert switches == {f"scenario.tactics.{t}" for t in tactic_names()}
+    assert all(f.scenario_only for f in levers)
+    ranged = factors_of("org.n_reps:3:6,scenario.tactics.liaison.n_liaisons:0:2", [base, scen])
+    assert [(f.kind, f.low, f.high) for f in ranged] == [("int", 3, 6), ("int", 0, 2)]
+    assert [f.value(u) for u in (0.0, 0.5, 1.0) for f in ranged[:1]] == [3, 5, 6]
+
+
+@pytest.mark.parametrize(
+    ("factors", "needle"),
+    [
+        ("org.n_reps", "org.n_reps: an organisation's number has no plausible range"),
+        ("scenario.tactics.liaison.n_liaisons", "a tactic's lever (a decision) has no plausible"),
+        ("org.n_reps:5:2", "needs LOW < HIGH"),
+        ("org.n_reps:-1:4", "outside its allowed range"),
+        ("behaviour.nope", "'behaviour.nope' is not a factor of the space"),
+        ("fitted,behaviour.contact_rate", "behaviour.contact_rate is named twice"),
+    ],
+)
+def test_sensitivity_refuses_factors_it_cannot_vary(factors, needle):
+    from experiments.sensitivity import factors_of
+    from sim.params import ConfigError
+
+    with pytest.raises(ConfigError, match=needle.replace("(", r"\(").replace(")", r"\)")):
+        factors_of(factors, list(_sensitivity_bases()))
+
+
+def test_sensitivity_sets_levers_in_the_scenario_only_and_the_rest_in_both():
+    from experiments.sensitivity import configure, factors_of
+
+    base, scen = _sensitivity_bases()
+    keys = "org.n_reps:3:6,scenario.tactics.liaison.n_liaisons:0:2,scenario.tactics.liaison"
+    factors = factors_of(keys + ",scenario.tactics.liaison.feedback_rate", [base, scen])
+    point = {
+        "org.n_reps": 5,
+        "scenario.tactics.liaison.n_liaisons": 2,
+        "scenario.tactics.liaison": True,
+        "scenario.tactics.liaison.feedback_rate": 0.004,
+    }
+    b, s = configure(base, point, factors, False), configure(scen, point, factors, True)
+    assert b.org.n_reps == s.org.n_reps == 5
+    assert "liaison" not in b.scenario.tactics
+    tactic = s.scenario.tactic_params()["liaison"]
+    assert (tactic.n_liaisons, tactic.feedback_rate) == (2, 0.004)
+    off = configure(scen, {**point, "scenario.tactics.liaison": False}, factors, True)
+    assert "liaison" not in off.scenario.tactics
+
+
+def test_sensitivity_warns_when_an_interval_is_wider_than_its_index():
+    from experiments.sensitivity import too_small
+
+    table = pd.DataFrame({"wide_interval": [True, False, False]})
+    assert "too small for 1 of 3 indices" in too_small(table, "morris")
+    assert "trajectories=" in too_small(table, "morris")
+    assert too_small(table.assign(wide_interval=False), "sobol") is None
+
+
+def test_sensitivity_of_any_kpi_effect_over_chosen_factors(tmp_path):
+    proc = _run(
+        "experiments.sensitivity",
+        "factors=org.n_reps:3:6,scenario.tactics.liaison.feedback_rate",
+        "scenario=liaison",
+        "kpis=win_rate,leads_created",
+        "effect=difference",
+        "trajectories=2",
+        "replicates=1",
+        "org=small",
+        "days=100",
+        "warmup_days=20",
+        f"out={tmp_path / 'out'}",
+        f"study={tmp_path / 'study'}",
+    )
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(tmp_path / "out" / "sensitivity.csv")
+    assert set(table.parameter) == {"org.n_reps", "scenario.tactics.liaison.feedback_rate"}
+    assert set(table.output) == {"win_rate_uplift", "leads_created_uplift"}
+    assert ("too small for" in proc.stderr) == bool(table.wide_interval.any())
+    samples = pd.read_csv(tmp_path / "out" / "samples.csv")
+    runs = pd.read_parquet(tmp_path / "study" / "runs.parquet")
+    assert len(runs) == 2 * len(samples)  # baseline and scenario at each point, one seed
+    assert set(runs["org.n_reps"]) == set(samples["org.n_reps"]) <= {3, 4, 5, 6}
+    # each output is the scenario's KPI minus the baseline's at the same point and seed
+    ids = runs.run_id.astype(str)
+    for i in range(len(samples)):
+        base = runs.loc[ids.str.startswith(f"p{i:05d}_baseline")].iloc[0]
+        scen = runs.loc[ids.str.startswith(f"p{i:05d}_scenario")].iloc[0]
+        assert base.seed == scen.seed and base["org.n_reps"] == scen["org.n_reps"]
+        assert pd.isna(base["tactic.liaison.n_liaisons"]) and scen["tactics"] == "liaison"
+        for kpi in ("win_rate", "leads_created"):
+            assert samples[f"{kpi}_uplift"][i] == pytest.approx(scen[kpi] - base[kpi])
+
+
 def test_experiment_programs_refuse_bad_input():
     for module, arg in (
         ("experiments.validate", "replicates=1"),
         ("experiments.calibrate", "trials=0"),
         ("experiments.sensitivity", "method=fast"),
+        ("experiments.sensitivity", "kpis=revenue_per_day"),
+        ("experiments.sensitivity", "factors=org.n_reps"),
         ("experiments.validate", "org.n_reps=-2"),
     ):
         proc = _run(module, arg, timeout=120)
@@ -139,3 +252,29 @@ def test_bench_memory_is_the_child_runs_own_peak():
     assert ballast[-1] == 1.0
     assert leads > 0
     assert mib < 250
+
+
+@pytest.mark.slow
+def test_bench_times_the_main_job_against_the_same_without_draws(tmp_path):
+    keep = tmp_path / "studies"
+    proc = _run(
+        "experiments.bench",
+        "only=draws",
+        "quick=1",
+        "job_repeats=1",
+        "draw_seed=3",
+        f"out={tmp_path}",
+        f"keep={keep}",
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    targets = pd.read_csv(tmp_path / "targets.csv")
+    assert len(targets) == 1 and "draws=0" in targets.target[0]
+    rows = pd.read_csv(tmp_path / "bench.csv")
+    row = rows.loc[rows.kind == "draws"].iloc[0]
+    assert row.main_runs > row.noise_only_runs > 0
+    assert row.ratio == pytest.approx(row.main_seconds / row.noise_only_seconds)
+    assert targets["median"][0] == pytest.approx(row.ratio)
+    # the studies are the real programs' outputs: with draws, and without
+    assert (keep / "draw_seed3" / "uncertainty.csv").exists()
+    assert not (keep / "draws0_0" / "uncertainty.csv").exists()
+    assert (keep / "draws0_0" / "effects.csv").exists()

@@ -316,6 +316,32 @@ def test_config_dir_adds_a_client_org_to_every_entry_point(client_dir, tmp_path,
     assert set(runs["org.n_reps"]) == {1}
 
 
+def test_scenario_names_that_look_like_numbers_stay_names(tmp_path):
+    """A scenario file 2024.yaml (or 1e3.yaml) was sent to Hydra as scenario=2024: an int,
+    refused as a config group choice."""
+    from experiments.common import scenario_configs
+
+    d = tmp_path / "client" / "scenario"
+    d.mkdir(parents=True)
+    liaison = (CONF_DIR / "scenario" / "liaison.yaml").read_text()
+    names = ["2024", "1e3", "007", "true"]
+    for name in names:
+        (d / f"{name}.yaml").write_text(liaison)
+    from sim.config import config_dir_args
+
+    configs = scenario_configs(names, config_dir_args([f"--config-dir={d.parent}", *TINY]))
+    assert [c.scenario.name for c in configs.values()] == names
+    assert all(set(c.scenario.tactics) == {"liaison"} for c in configs.values())
+    out = tmp_path / "cmp"
+    cmd = [f"--config-dir={d.parent}", *TINY, "replicates=2", "scenarios=2024,1e3", SERIAL]
+    status = compare_tactics.main([*cmd, f"hydra.sweep.dir={out}"])
+    assert status == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert set(runs.scenario.astype(str)) == {"baseline", "2024", "1e3"}
+    effects = pd.read_csv(out / "effects.csv", dtype={"scenario": str})
+    assert {"2024", "1e3"} <= set(effects.scenario)
+
+
 def test_config_dir_problems_are_refused_before_anything_is_written(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["--config-dir", str(tmp_path / "nope"), "org=mine"]) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import pandas as pd
 import pyarrow.dataset as ds
@@ -169,6 +170,23 @@ def test_the_launcher_settings_choose_the_study_runners_workers():
     assert backend_of([]).kind == "local"
     ray = backend_of(["hydra/launcher=ray", "hydra.launcher.ray.init.address=h:1"])
     assert ray.kind == "ray" and ray.ray_init["address"] == "h:1"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        (["hydra.launcher.batch_size=4"], "hydra.launcher.batch_size=4"),
+        (["hydra.launcher.backend=threading"], "hydra.launcher.backend=threading"),
+        (["+hydra.launcher.foo=1"], "hydra.launcher.foo=1"),
+        (["hydra/launcher=ray", "+hydra.launcher.ray.bogus=1"], "hydra.launcher.ray.bogus=1"),
+    ],
+)
+def test_launcher_settings_the_study_runner_ignores_are_refused(overrides, key):
+    from experiments.compare_tactics import backend_of
+    from sim.params import ConfigError
+
+    with pytest.raises(ConfigError, match=rf"^{re.escape(key)}: .*does not use this setting"):
+        backend_of(overrides)
 
 
 def test_boolean_options_read_true_and_false():
