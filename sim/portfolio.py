@@ -269,7 +269,7 @@ def greedy_order(portfolio: Sequence[str], table: pd.DataFrame) -> pd.DataFrame:
         order.append(pick)
         left.remove(pick)
         current = options[pick]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["step", "tactic", "marginal_net", "net_after"])
 
 
 def _sorted(chosen: Iterable[str], order: Sequence[str]) -> tuple[str, ...]:
