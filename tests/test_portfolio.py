@@ -160,6 +160,9 @@ def test_the_program_writes_the_table_the_figures_and_the_report(searched):
     for name in (pf.TABLE, pf.INTERACTIONS, pf.ORDER, "frontier.png", "report.md"):
         assert (out / name).is_file(), name
     table = pd.read_csv(out / pf.TABLE)
+    assert list(table.columns) == list(pf.PORTFOLIO_COLUMNS)  # as docs/outputs.md lists them
+    assert list(pd.read_csv(out / pf.INTERACTIONS).columns) == list(pf.INTERACTION_COLUMNS)
+    assert list(pd.read_csv(out / pf.ORDER).columns) == list(pf.ORDER_COLUMNS)
     # exhaustive: the empty portfolio, both singles and the pair (it fits 200,000)
     assert set(table.portfolio) == {
         "baseline",
