@@ -119,3 +119,13 @@ def test_tactics_taking_more_than_a_rep_s_day_are_refused():
     spec = {"rep_hours_per_week": 30.0}
     with pytest.raises(ConfigError, match=r"rep_hours_per_week = 30: the tactics together take"):
         FunnelModel(tactics={"liaison": spec, "shared_goals": spec}, seed=1, **RUN)
+
+
+def test_without_a_ramp_up_nothing_is_drawn_and_no_hook_is_wrapped():
+    """Ramp-up 0 runs the tactic's own methods and draws nothing: today's behaviour exactly."""
+    model = FunnelModel(tactics={n: AT_ONCE for n in tactic_names()}, seed=1, **RUN)
+    model.run(30)
+    for tactic in model.tactics:
+        assert not {"route", "on_outcome", "on_rejected", "intercept_handoff"} & set(vars(tactic))
+        assert not any(name.endswith("/ramp_up") for name in model.rngs)
+        assert not any(name.startswith(f"{tactic.name}/ramp_up") for name, _ in model._keyed)
