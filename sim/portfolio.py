@@ -512,7 +512,7 @@ def interaction_chart(table: pd.DataFrame, stem: Path) -> list[Path]:
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(range(len(data)))
     ax.set_yticklabels([f"{a} + {b}" for a, b in zip(data.tactic_a, data.tactic_b, strict=True)])
-    ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:+.0%}")
+    ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:+.1%}")
     ax.set_xlabel(
         "together minus the sum of each alone, share of baseline revenue per year\n"
         "(green: complements, red: substitutes, grey: interval includes 0)"
