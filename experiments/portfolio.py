@@ -232,11 +232,12 @@ def _main(argv: list[str]) -> int:
             step = "the analysis"
             result = analyse(runs, costs, own, tactics, adopt, out / "study")
             step = "the sequence check"
-            print(
-                f"checking the adoption order {' -> '.join(result['order'].tactic) or '(none)'} "
-                f"with adoption days {own['stagger_days']} apart",
-                file=sys.stderr,
-            )
+            if len(result["order"]) > 1:
+                print(
+                    f"checking the adoption order {' -> '.join(result['order'].tactic)} with "
+                    f"adoption days {own['stagger_days']} apart",
+                    file=sys.stderr,
+                )
             result["sequence"] = check_sequence(result, base, specs, own, adopt, costs, out)
             step = "writing the answer"
             write(out, result, own, tactics, base, time.perf_counter() - started, argv)

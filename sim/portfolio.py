@@ -274,7 +274,7 @@ def _row(
         "net_hi95": hi,
         "net_q10": float(np.quantile(values, ROBUST_QUANTILE)),
         "p_best": float((winners == name).mean()) if len(winners) else float("nan"),
-        "n": len(values) if nets is not None else 0,
+        "n": len(values) if nets is not None else len(winners),
     }
 
 

@@ -123,7 +123,7 @@ def test_tactics_taking_more_than_a_rep_s_day_are_refused():
 
 def test_without_a_ramp_up_nothing_is_drawn_and_no_hook_is_wrapped():
     """Ramp-up 0 runs the tactic's own methods and draws nothing: today's behaviour exactly."""
-    model = FunnelModel(tactics={n: AT_ONCE for n in tactic_names()}, seed=1, **RUN)
+    model = FunnelModel(tactics=dict.fromkeys(tactic_names(), AT_ONCE), seed=1, **RUN)
     model.run(30)
     for tactic in model.tactics:
         assert not {"route", "on_outcome", "on_rejected", "intercept_handoff"} & set(vars(tactic))
