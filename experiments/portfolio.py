@@ -39,6 +39,7 @@ Writes into its Hydra run directory (``conf/portfolio.yaml``: by default
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -192,15 +193,25 @@ def _main(argv: list[str]) -> int:
             f"{singles[cheapest]:,.0f} in its first year (one-off + running)"
         )
         return 0
-    portfolios = [p for p in pf.subsets(tactics) if len(p) <= 2 or pf.fits(costs, p, budget)]
-    if len(portfolios) > own["max_portfolios"]:
+    start = pf.subsets(tactics, 2)  # always run: nothing, each alone, each pair (interactions)
+    if len(start) > own["max_portfolios"]:
         raise ConfigError(
-            f"max_portfolios={own['max_portfolios']}: {len(portfolios)} portfolios to run with "
-            f"{len(tactics)} tactics and this budget; choose fewer with tactics=a,b,... or raise "
-            "max_portfolios="
+            f"max_portfolios={own['max_portfolios']}: {len(tactics)} tactics need "
+            f"{len(start)} portfolios for their pairs alone; choose fewer with tactics=a,b,... "
+            "or raise max_portfolios="
         )
+    affordable = _affordable(tactics, costs, budget, own["max_portfolios"])
+    exhaustive = (
+        affordable is not None and len(set(start) | set(affordable)) <= own["max_portfolios"]
+    )
+    portfolios = list(dict.fromkeys([*start, *(affordable if exhaustive else [])]))
     adopt = base.warmup_days + 1
-    configs = [portfolio_config(base, specs, p, dict.fromkeys(p, adopt)) for p in portfolios]
+
+    def config_of(p: tuple[str, ...]) -> SimConfig:
+        return portfolio_config(base, specs, p, dict.fromkeys(p, adopt))
+
+    configs = [config_of(p) for p in portfolios]
+    design = config_of(tuple(tactics))  # the draws' design spans every tactic's uncertainties
     for cfg in configs:
         check_fits(cfg)
     out = check_writable(resolve_output_dir(rest, False, CONFIG_NAME))
@@ -210,7 +221,7 @@ def _main(argv: list[str]) -> int:
             "another's files: choose another hydra.run.dir= (nothing was written)"
         )
     seeds = range(own["seed_base"], own["seed_base"] + own["replicates"])
-    specs_ = _run_specs(configs, seeds, own)
+    specs_ = _run_specs(configs, seeds, own, design)
     settings = {
         "program": "python -m experiments.portfolio",
         **{k: own[k] for k in OPTIONS if k != "n_jobs"},
@@ -222,15 +233,20 @@ def _main(argv: list[str]) -> int:
             f"portfolio search on org '{base.org.name}', budget {budget:,.0f}/year, "
             f"{own['horizon_days']} business days after adoption: {len(portfolios)} portfolios "
             f"of {', '.join(tactics)} x ({len(seeds)} seeds + {own['draws']} draws) = "
-            f"{len(specs_)} runs -> {out}",
+            f"{len(specs_)} runs -> {out}"
+            + ("" if exhaustive else "; then an Optuna search of the affordable ones"),
             file=sys.stderr,
         )
         step = "a run"
         try:
             started = time.perf_counter()
             runs = _study(specs_, out / "study", own)
+            if not exhaustive:
+                step = "the Optuna search"
+                runs = _search(runs, specs_, config_of, design, seeds, costs, own, tactics, out)
             step = "the analysis"
             result = analyse(runs, costs, own, tactics, adopt, out / "study")
+            result["exhaustive"] = exhaustive
             step = "the sequence check"
             if len(result["order"]) > 1:
                 print(
@@ -255,11 +271,75 @@ def _main(argv: list[str]) -> int:
     return 0
 
 
-def _run_specs(configs: list[SimConfig], seeds: range, own: dict[str, Any]) -> list[Any]:
+DESIGN = "all-tactics-design"  # the draws' design config's name: never run
+
+
+def _run_specs(
+    configs: list[SimConfig], seeds: range, own: dict[str, Any], design: SimConfig
+) -> list[Any]:
+    """Each config's runs: the seeds at the default assumptions, then one seed per draw.
+
+    The draws come from one design over every tactic's uncertainties (``design``), so draw d
+    is the same point for every portfolio, whichever batch it is run in.
+    """
     from experiments.compare_tactics import drawn_specs, run_specs
 
     drawn = {"draws": own["draws"], "seeds_per_draw": 1, "draw_seed": own["draw_seed"]}
-    return run_specs(configs, seeds) + drawn_specs(configs, {**drawn, "method": "lhs"}, seeds.stop)
+    every = [
+        dataclasses.replace(design, scenario=dataclasses.replace(design.scenario, name=DESIGN))
+    ]
+    draws = drawn_specs([*every, *configs], {**drawn, "method": "lhs"}, seeds.stop)
+    return run_specs(configs, seeds) + [s for s in draws if s.config.scenario.name != DESIGN]
+
+
+def _affordable(
+    tactics: list[str], costs: pd.DataFrame, budget: float, limit: int
+) -> list[tuple[str, ...]] | None:
+    """Every affordable portfolio; None when more than ``limit``, or past 2^16 subsets."""
+    if len(tactics) > 16:
+        return None
+    found = [p for p in pf.subsets(tactics) if pf.fits(costs, p, budget)]
+    return found if len(found) <= limit else None
+
+
+def _search(
+    runs: pd.DataFrame,
+    specs: list[Any],
+    config_of: Any,
+    design: SimConfig,
+    seeds: range,
+    costs: pd.DataFrame,
+    own: dict[str, Any],
+    tactics: list[str],
+    out: Path,
+) -> pd.DataFrame:
+    """Optuna over the affordable portfolios (``sim.portfolio.optimise``); the runs of all."""
+    years = own["horizon_days"] / BUSINESS_DAYS_PER_YEAR
+    state = {"runs": runs, "specs": list(specs)}
+
+    def means() -> dict[tuple[str, ...], float]:
+        nets = pf.net_values(state["runs"], costs, years)
+        return {pf.tactics_of(n): v for n, v in nets.groupby("portfolio").net.mean().items()}
+
+    def evaluate(portfolios: list[tuple[str, ...]]) -> dict[tuple[str, ...], float]:
+        state["specs"] += _run_specs([config_of(p) for p in portfolios], seeds, own, design)
+        state["runs"] = _study(state["specs"], out / "study", own)
+        found = means()
+        return {p: found[p] for p in portfolios}
+
+    budget = own["budget"]
+    known = {p: v for p, v in means().items() if pf.fits(costs, p, budget)} | {(): 0.0}
+    trials = own["max_portfolios"] - len(pf.subsets(tactics, 2))
+    pf.optimise(
+        evaluate,
+        tactics,
+        lambda p: pf.portfolio_costs(costs, p)["first_year"],
+        budget,
+        trials,
+        known=known,
+        seed=own["draw_seed"],
+    )
+    return state["runs"]
 
 
 def _study(specs: list[Any], where: Path, own: dict[str, Any]) -> pd.DataFrame:
@@ -422,8 +502,14 @@ def report_text(result: dict[str, Any], own: dict[str, Any], tactics: list[str],
     lines = [
         f"## Portfolio under a budget of {_money(budget)} a year",
         "",
-        f"Org '{base.org.name}'; every portfolio of {', '.join(tactics)} that fits the budget "
-        f"(one-off + first year's running costs), adopted on day {base.warmup_days + 1} and "
+        f"Org '{base.org.name}'; "
+        + (
+            f"every portfolio of {', '.join(tactics)} that fits the budget"
+            if result.get("exhaustive", True)
+            else f"the portfolios of {', '.join(tactics)} that fit the budget and an Optuna "
+            f"search ran ({int(table.fits_budget.sum())} of them; too many to run all)"
+        )
+        + f" (one-off + first year's running costs), adopted on day {base.warmup_days + 1} and "
         f"measured over the {horizon} business days after (ramp-up included), {n} paired runs "
         f"each ({own['replicates']} seeds at the default assumptions"
         + (f" + {own['draws']} draws of the assumptions and costs" if own["draws"] else "")

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -331,6 +331,72 @@ def marginal_in_place(tactic: str, base: Sequence[str], table: pd.DataFrame, ord
     if with_it not in net:
         return float("nan")
     return net[with_it] - net.get(name_of(_sorted(base, order)), 0.0)
+
+
+def optimise(
+    evaluate: Callable[[list[tuple[str, ...]]], dict[tuple[str, ...], float]],
+    tactics: Sequence[str],
+    cost_of: Callable[[tuple[str, ...]], float],
+    budget: float,
+    trials: int,
+    *,
+    known: dict[tuple[str, ...], float] | None = None,
+    batch: int = 8,
+    seed: int = 0,
+) -> dict[tuple[str, ...], float]:
+    """Search the affordable portfolios with Optuna (TPE), for when they are too many to run all.
+
+    Each trial picks a subset (one 0/1 choice per tactic) and records its constraint, cost
+    minus budget (``Trial.set_constraint``: positive is infeasible, and TPE learns to avoid
+    it); a subset over the budget is never run, one already known is told its value, and the
+    rest are evaluated ``batch`` at a time by ``evaluate`` (portfolios -> mean net value; the
+    program runs each on its replicates and draws, so a trial's value is already an
+    expectation over them). ``known``: values to start from
+    (the program's singles and pairs). Returns every portfolio evaluated and its value.
+    """
+    import optuna
+    from optuna.distributions import IntDistribution
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = {t: IntDistribution(0, 1) for t in tactics}
+
+    def excess(p: tuple[str, ...]) -> float:
+        return cost_of(p) - budget
+
+    sampler = optuna.samplers.TPESampler(seed=seed)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    values = dict(known or {})
+    floor = min(values.values(), default=0.0)
+    for p, v in values.items():
+        params = {t: int(t in p) for t in tactics}
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=params,
+                distributions=space,
+                value=v,
+                system_attrs={"constraints:budget": excess(p)},
+            )
+        )
+    asked = 0
+    while asked < trials:
+        pending: list[tuple[Any, tuple[str, ...]]] = []
+        while len(pending) < batch and asked < trials:
+            trial = study.ask(space)
+            asked += 1
+            p = tuple(t for t in tactics if trial.params[t])
+            trial.set_constraint("budget", excess(p))
+            if cost_of(p) > budget:
+                study.tell(trial, floor)  # infeasible (constraints_func): never run
+            elif p in values:
+                study.tell(trial, values[p])
+            else:
+                pending.append((trial, p))
+        fresh = sorted({p for _, p in pending})
+        if fresh:
+            values.update(evaluate(fresh))
+        for trial, p in pending:
+            study.tell(trial, values[p])
+    return values
 
 
 # --- interactions ----------------------------------------------------------------------------

@@ -221,3 +221,48 @@ def test_a_budget_below_every_tactic_is_an_answer(tmp_path, monkeypatch, capsys)
     assert status == 0
     assert printed.startswith("no tactic fits a budget of 1,000 a year; the cheapest")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_optimiser_finds_what_exhaustive_search_finds_and_never_runs_beyond_the_budget():
+    """Seven toy tactics with overlaps: 128 portfolios; Optuna runs a fraction of them."""
+    names = [f"t{i}" for i in range(7)]
+    rng = np.random.default_rng(7)
+    worth = dict(zip(names, rng.uniform(1.0, 5.0, 7), strict=True))
+    cost = dict(zip(names, rng.uniform(10.0, 40.0, 7), strict=True))
+    overlap = {pair: rng.uniform(-2.0, 1.0) for pair in pf.subsets(names, 2) if len(pair) == 2}
+    budget = 90.0
+
+    def cost_of(p):
+        return sum(cost[t] for t in p)
+
+    def value(p):
+        pairs = [q for q in pf.subsets(p, 2) if len(q) == 2]
+        return sum(worth[t] for t in p) + sum(overlap[q] for q in pairs) - 0.02 * cost_of(p)
+
+    ran = []
+
+    def evaluate(portfolios):
+        ran.extend(portfolios)
+        return {p: value(p) for p in portfolios}
+
+    affordable = [p for p in pf.subsets(names) if cost_of(p) <= budget]
+    best = max(affordable, key=value)
+    start = {p: value(p) for p in pf.subsets(names, 2) if cost_of(p) <= budget}
+    found = pf.optimise(evaluate, names, cost_of, budget, trials=60, known=start, seed=0)
+    assert max(found, key=found.get) == best
+    assert all(cost_of(p) <= budget for p in ran)
+    assert len(set(ran)) == len(ran) and len(ran) + len(start) < len(affordable)
+
+
+@pytest.mark.slow
+def test_beyond_max_portfolios_an_optuna_search_runs_and_stays_within_the_budget(tmp_path):
+    out = tmp_path / "p"
+    args = [*TINY, "budget=200000", "max_portfolios=14", "draws=1", f"hydra.run.dir={out}"]
+    proc = run_module("experiments.portfolio", *args)
+    assert proc.returncode == 0, proc.stderr
+    assert "then an Optuna search" in proc.stderr
+    table = pd.read_csv(out / pf.TABLE)
+    record = json.loads((out / "portfolio.json").read_text())
+    chosen = table.loc[table.portfolio == record["chosen"]].iloc[0]
+    assert chosen.fits_budget and chosen.first_year_cost <= 200_000
+    assert len(table) <= 14 and (table.n == 3).all()  # 2 seeds + 1 draw, paired across batches
