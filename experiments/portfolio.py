@@ -429,7 +429,9 @@ def check_sequence(
     for t, d in days.items():
         c = pf.portfolio_costs(costs, (t,))
         schedule.append((d - adopt, c["one_off"], c["running_per_year"]))
-        cost += c["one_off"] + c["running_per_year"] * max(0.0, years - (d - adopt) / 250)
+        cost += c["one_off"] + c["running_per_year"] * max(
+            0.0, years - (d - adopt) / BUSINESS_DAYS_PER_YEAR
+        )
     from sim.effects import t_interval
 
     mean, lo, hi = t_interval(gain * years - cost)
