@@ -19,8 +19,9 @@ each, paired across portfolios. ``sim.portfolio`` defines every number.
 
 The search is exhaustive while the affordable portfolios (with the pairs) number at most
 ``max_portfolios``; beyond, the pairs run first and an Optuna (TPE) search runs up to
-``max_portfolios`` in all, in batches, never one over the budget (``sim.portfolio.optimise``). The chosen portfolio maximises the expected net value;
-the robust one its 10% quantile; the adoption order adds, step by step, the tactic with the
+``max_portfolios`` in all, in batches, never one over the budget
+(``sim.portfolio.optimise``). The chosen portfolio maximises the expected net value; the
+robust one its 10% quantile; the adoption order adds, step by step, the tactic with the
 largest marginal net value; then that sequence is run with adoption days ``stagger_days``
 apart on the same seeds, to check it, and its payback measured.
 
