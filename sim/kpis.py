@@ -483,7 +483,7 @@ def data_dictionary() -> str:
 
 def _portfolio_sections() -> list[tuple[str, str, dict[str, tuple[str, str]]]]:
     """The portfolio search's tables (issue 17; defined in ``sim.portfolio``)."""
-    from sim import portfolio as pf  # imported here: sim.portfolio imports this module
+    from sim import portfolio_columns as pf
 
     return [
         (

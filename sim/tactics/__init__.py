@@ -222,13 +222,22 @@ class Tactic:
         """Its one-off cost and running cost per year as configured (currency)."""
         return {"one_off": self.one_off_cost, "running_per_year": self.running_cost_per_year}
 
+    def hours_taken(self) -> tuple[float, float]:
+        """The hours a week it takes from each rep and each marketer, as configured.
+
+        A tactic whose meetings need people it may not have (the liaison's, with no liaison)
+        overrides this.
+        """
+        return self.rep_hours_per_week, self.marketer_hours_per_week
+
     def _take_hours(self, model: FunnelModel) -> None:
         """Its weekly hours come off every rep's day and every marketer's nurture capacity."""
-        per_day = self.rep_hours_per_week / WORK_WEEK_DAYS
+        rep_hours, marketer_hours = self.hours_taken()
+        per_day = rep_hours / WORK_WEEK_DAYS
         if per_day > 0:
             for rep in model.rep_order:
                 rep.hours = max(0.0, rep.hours - per_day)
-        share = self.marketer_hours_per_week / MARKETER_WEEK_HOURS
+        share = marketer_hours / MARKETER_WEEK_HOURS
         if share > 0:
             taken = math.ceil(model.org.nurture_capacity_per_marketer * share)
             for marketer in model.marketer_order:
@@ -324,9 +333,9 @@ def attach_all(model: FunnelModel, templates: Iterable[Tactic]) -> list[Tactic]:
         ConfigError: the tactics together take more than a rep's day.
     """
     templates = list(templates)
-    taken = sum(t.rep_hours_per_week for t in templates) / WORK_WEEK_DAYS
+    taken = sum(t.hours_taken()[0] for t in templates) / WORK_WEEK_DAYS
     if taken > model.org.rep_hours_per_day:
-        worst = max(templates, key=lambda t: t.rep_hours_per_week)
+        worst = max(templates, key=lambda t: t.hours_taken()[0])
         raise ConfigError(
             f"scenario.tactics.{worst.name}.rep_hours_per_week = {worst.rep_hours_per_week:g}: "
             f"the tactics together take {taken:g} hours a day from each rep, more than its "

@@ -164,6 +164,12 @@ class LiaisonTactic(Tactic):
         source="assumption: a weekly sync with marketing",
     )
 
+    def hours_taken(self) -> tuple[float, float]:
+        """The teams' hours in the liaison's syncs: none without a liaison who has time."""
+        if self.n_liaisons == 0 or self.hours_per_day == 0:
+            return 0.0, 0.0
+        return self.rep_hours_per_week, self.marketer_hours_per_week
+
     def costs(self) -> dict[str, float]:
         """Its costs for ``n_liaisons`` people (the cost fields are per liaison)."""
         n = self.n_liaisons
