@@ -257,7 +257,8 @@ def test_the_optimiser_finds_what_exhaustive_search_finds_and_never_runs_beyond_
 @pytest.mark.slow
 def test_beyond_max_portfolios_an_optuna_search_runs_and_stays_within_the_budget(tmp_path):
     out = tmp_path / "p"
-    args = [*TINY, "budget=200000", "max_portfolios=14", "draws=1", f"hydra.run.dir={out}"]
+    # four tactics: 11 portfolios for the pairs, and two affordable triples: 13 > 12
+    args = [*TINY, "budget=200000", "max_portfolios=12", "draws=1", f"hydra.run.dir={out}"]
     proc = run_module("experiments.portfolio", *args)
     assert proc.returncode == 0, proc.stderr
     assert "then an Optuna search" in proc.stderr
@@ -265,4 +266,4 @@ def test_beyond_max_portfolios_an_optuna_search_runs_and_stays_within_the_budget
     record = json.loads((out / "portfolio.json").read_text())
     chosen = table.loc[table.portfolio == record["chosen"]].iloc[0]
     assert chosen.fits_budget and chosen.first_year_cost <= 200_000
-    assert len(table) <= 14 and (table.n == 3).all()  # 2 seeds + 1 draw, paired across batches
+    assert len(table) <= 12 and (table.n == 3).all()  # 2 seeds + 1 draw, paired across batches
