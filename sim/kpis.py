@@ -475,6 +475,7 @@ def data_dictionary() -> str:
             RUN_COLUMNS,
         ),
         ("effects.csv", "One row per scenario and KPI of a comparison.", EFFECT_COLUMNS),
+        *_portfolio_sections(),
     ):
         out += ["", f"## {title}", "", intro, ""]
         out += table("column|unit|meaning", [(f"`{n}`", u, m) for n, (u, m) in columns.items()])
@@ -482,6 +483,26 @@ def data_dictionary() -> str:
     out += table("column|unit|meaning", _input_rows())
     out += ["", "## A study's datasets: timeseries/ and journeys/", "", _DATASETS_INTRO]
     return "\n".join(out) + "\n"
+
+
+def _portfolio_sections() -> list[tuple[str, str, dict[str, tuple[str, str]]]]:
+    """The portfolio search's tables (issue 17; defined in ``sim.portfolio``)."""
+    from sim import portfolio_columns as pf
+
+    return [
+        (
+            pf.TABLE,
+            "One row per portfolio of a portfolio search (`python -m experiments.portfolio`); "
+            "`sim/portfolio.py` defines every number.",
+            pf.PORTFOLIO_COLUMNS,
+        ),
+        (
+            pf.INTERACTIONS,
+            "One row per pair of tactics of a portfolio search.",
+            pf.INTERACTION_COLUMNS,
+        ),
+        (pf.ORDER, "One row per step of the adoption order.", pf.ORDER_COLUMNS),
+    ]
 
 
 _INPUTS_INTRO = (

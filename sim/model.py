@@ -6,7 +6,8 @@ out of the reported KPIs. Runs end at a horizon (``run_for``), not on ``model.ru
 
 The order of a day, written out in ``step()``:
 
-1. tactics start the day (a liaison's hours are renewed);
+1. tactics adopted today (``adoption_day``) are set up; tactics start the day (a liaison's
+   hours are renewed);
 2. the market delivers inbound leads (a Poisson flow), drawn with all their attributes from
    the ``market`` stream; each goes to a marketer, who scores it and hands it over, nurtures
    it or drops it;
@@ -60,7 +61,7 @@ from sim.params import (
 from sim.policies import FollowUpPolicy, RoutingPolicy, ThresholdPolicy, make_policy
 from sim.rng import STREAM_NAMES, KeyedNormals, streams
 from sim.rng import stream as named_stream
-from sim.tactics import Tactic
+from sim.tactics import Tactic, attach_all
 
 JOURNEY_COLUMNS = COLUMNS  # the journey log's columns (sim.journeys)
 NURTURE_START_SLOTS = 1024  # the nurture pool's first allocation (it grows on demand)
@@ -161,10 +162,30 @@ class FunnelModel(mesa.Model):
         self.rep_order: tuple[SalesRep, ...] = tuple(self.reps)
 
         # Each tactic's own run-time copy (its state never leaks to another model).
-        self.tactics: list[Tactic] = [t.attach(self) for t in cfg.scenario.tactic_params().values()]
-        # Only tactics that override a hook are called for it (no-op calls off the hot path).
-        self._hooks = {
-            hook: [t for t in self.tactics if getattr(type(t), hook) is not getattr(Tactic, hook)]
+        self.tactics: list[Tactic] = attach_all(self, cfg.scenario.tactic_params().values())
+        # --- adoption (issue 17): tactics adopted later, by day (set up in ``step``) -------
+        self._adoptions = sorted(
+            (t for t in self.tactics if not t.adopted), key=lambda t: t.adoption_day
+        )
+        self._hooks = self._hook_lists()
+
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        # Low priority: runs each day after step() (high) and the day's events (default).
+        self.schedule_recurring(
+            self.end_of_day, Schedule(interval=1.0, start=1.0), priority=Priority.LOW
+        )
+
+    def _hook_lists(self) -> dict[str, list[Tactic]]:
+        """For each hook, the adopted tactics that override it, in scenario order.
+
+        Only tactics that override a hook are called for it (no-op calls off the hot path).
+        """
+        return {
+            hook: [
+                t
+                for t in self.tactics
+                if t.adopted and getattr(type(t), hook) is not getattr(Tactic, hook)
+            ]
             for hook in (
                 "start_day",
                 "intercept_handoff",
@@ -176,11 +197,15 @@ class FunnelModel(mesa.Model):
             )
         }
 
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
-        # Low priority: runs each day after step() (high) and the day's events (default).
-        self.schedule_recurring(
-            self.end_of_day, Schedule(interval=1.0, start=1.0), priority=Priority.LOW
-        )
+    def _adopt_due(self, day: int) -> None:
+        """Adopt the tactics whose ``adoption_day`` is today, before any of today's hooks.
+
+        Done here rather than as a Mesa event: an event at the same time and priority as the
+        step runs before or after it as it was created before or after the step's own event.
+        """
+        while self._adoptions and self._adoptions[0].adoption_day <= day:
+            self._adoptions.pop(0).adopt(self)
+        self._hooks = self._hook_lists()
 
     # --- time -----------------------------------------------------------------------------
     def step(self) -> None:
@@ -191,6 +216,8 @@ class FunnelModel(mesa.Model):
         self.kpis.measuring = day > self.config.warmup_days
         self.kpis.measured_days += self.kpis.measuring
         self.kpis.reset_day()
+        if self._adoptions and self._adoptions[0].adoption_day <= day:  # issue 17
+            self._adopt_due(day)
         for tactic in self._hooks["start_day"]:
             tactic.start_day(self)
         self.arrive_inbound()

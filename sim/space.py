@@ -50,7 +50,15 @@ from typing import Any
 
 from sim.params import BehaviourParams, Funnel, OrgParams, ScenarioParams, SimConfig, build_config
 from sim.schema import ConfigError
-from sim.tactics import Tactic, tactic_class, tactic_names
+from sim.tactics import (
+    CONTRACT_FIELDS,
+    CONTRACT_LEVERS,
+    COST_FIELDS,
+    Tactic,
+    is_declared,
+    tactic_class,
+    tactic_names,
+)
 
 DISTRIBUTIONS = {"uniform": 2, "triangular": 3, "loguniform": 2}  # name -> number of values
 METHODS = ("lhs", "sobol")
@@ -246,8 +254,20 @@ def tactic_uncertainties(name: str, cls: type[Tactic] | None = None) -> list[Unc
     return [
         check_plausible(f"scenario.tactics.{name}.{f.name}", f)
         for f in fields.values()
-        if f.name not in cls.levers and f.name != "switched_off"
+        if f.name not in cls.levers and f.name != "switched_off" and _drawn_contract(cls, f.name)
     ]
+
+
+def _drawn_contract(cls: type[Tactic], name: str) -> bool:
+    """Whether a parameter is drawn, as far as the tactic contract goes (issue 17).
+
+    The contract's parameters (``sim.tactics.CONTRACT_FIELDS``): ``adoption_day`` is a lever,
+    the costs are money the portfolio draws itself, and the rest (ramp-up, hours taken) are
+    uncertainties only where the tactic declares a plausible range (else fixed, 0 by default).
+    """
+    if name not in CONTRACT_FIELDS:
+        return True
+    return name not in CONTRACT_LEVERS and name not in COST_FIELDS and is_declared(cls, name)
 
 
 def tactic_levers(name: str, cls: type[Tactic] | None = None) -> list[Lever]:
@@ -257,7 +277,7 @@ def tactic_levers(name: str, cls: type[Tactic] | None = None) -> list[Lever]:
     return [on] + [
         _parameter(Lever, f"scenario.tactics.{name}.{f.name}", f)
         for f in dataclasses.fields(cls)
-        if f.name in cls.levers
+        if f.name in cls.levers or f.name in CONTRACT_LEVERS
     ]
 
 
@@ -444,7 +464,7 @@ TABLE_HEADING = "## Parameter table"
 
 def _documented_fields() -> dict[str, dict[str, dataclasses.Field]]:
     """Each class whose parameters may carry a plausible range, by its name: its fields."""
-    classes: list[type] = [OrgParams, BehaviourParams]
+    classes: list[type] = [OrgParams, BehaviourParams, Tactic]  # Tactic: the contract (issue 17)
     classes += [tactic_class(n) for n in tactic_names()]
     return {c.__name__: {f.name: f for f in dataclasses.fields(c)} for c in classes}
 

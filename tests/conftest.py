@@ -112,3 +112,8 @@ def conf_file(group: str, name: str, text: str | bytes) -> Iterator[ConfFile]:
 @pytest.fixture
 def short() -> dict[str, int]:
     return dict(SHORT)
+
+
+#: A tactic at full strength from the start, taking no one's hours: the tactic contract's
+#: ramp-up and hours (issue 17) off, so a test sees its mechanisms alone.
+AT_ONCE = {"ramp_up_days": 0, "rep_hours_per_week": 0.0, "marketer_hours_per_week": 0.0}

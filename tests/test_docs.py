@@ -66,8 +66,18 @@ def documented_classes() -> dict[type, list[dataclasses.Field]]:
         else:
             run_settings.append(f)
     classes: dict[type, list[dataclasses.Field]] = {SimConfig: run_settings}
-    for cls in sections + tactic_classes():
+    for cls in sections:
         classes[cls] = list(dataclasses.fields(cls))
+    # The tactic contract's costs, adoption and ramp-up (issue 17) are documented once, under
+    # `Tactic`; a tactic documents the ones it redeclares with its own values and range.
+    base = {f.name: f for f in dataclasses.fields(sim.tactics.Tactic)}
+    classes[sim.tactics.Tactic] = [base[n] for n in sim.tactics.CONTRACT_FIELDS]
+    for cls in tactic_classes():
+        classes[cls] = [
+            f
+            for f in dataclasses.fields(cls)
+            if f.name not in sim.tactics.CONTRACT_FIELDS or f is not base[f.name]
+        ]
     return classes
 
 

@@ -11,7 +11,16 @@ from experiments.calibrate import SPACE
 from sim.params import BehaviourParams, build_config, config_dict
 from sim.schema import ConfigError, param
 from sim.space import ODD, ExperimentSpace, check_plausible, odd_table, tactic_uncertainties
-from sim.tactics import REGISTRY, Tactic, tactic_class, tactic_names
+from sim.tactics import (
+    CONTRACT_FIELDS,
+    CONTRACT_LEVERS,
+    COST_FIELDS,
+    REGISTRY,
+    Tactic,
+    is_declared,
+    tactic_class,
+    tactic_names,
+)
 
 ALL_TACTICS = tactic_names()
 
@@ -60,10 +69,15 @@ def test_every_tactic_parameter_is_a_lever_a_switch_or_an_uncertainty(space, nam
     cls = tactic_class(name)
     uncertain = {u.name for u in space.uncertainties([name]) if u.tactic == name}
     levers = {lv.name for lv in space.levers([name]) if lv.tactic == name}
-    assert levers == set(cls.levers)
+    assert levers == set(cls.levers) | CONTRACT_LEVERS
     assert uncertain.isdisjoint(levers), "a lever is not an uncertainty"
     params = {f.name for f in dataclasses.fields(cls)}
-    assert uncertain | levers | {"switched_off"} == params
+    # the contract's costs (money, drawn by the portfolio) and its undeclared ramp-up and
+    # hours (fixed at their configured values) are neither
+    fixed = set(COST_FIELDS) | {
+        n for n in CONTRACT_FIELDS if n not in CONTRACT_LEVERS and not is_declared(cls, n)
+    }
+    assert uncertain | levers | {"switched_off"} | fixed == params
 
 
 def test_levers_are_not_uncertainties(space):

@@ -9,7 +9,7 @@ import pytest
 import sim
 from sim import FunnelModel
 from sim.policies import Goal
-from tests.conftest import ALL_TACTICS, SCENARIOS
+from tests.conftest import ALL_TACTICS, AT_ONCE, SCENARIOS
 
 MEDIUM = {"days": 300, "warmup_days": 60}
 KPIS = [
@@ -60,7 +60,9 @@ def test_more_liaison_capacity_never_lowers_the_follow_up_rate():
 def test_no_liaison_hours_is_the_same_as_no_liaison_for_routing():
     # a liaison with no time routes, briefs, calls and recycles nothing
     idle = sim.run(
-        seed=1, tactics={"liaison": {"hours_per_day": 0.0, "feedback_rate": 0.0}}, **MEDIUM
+        seed=1,
+        tactics={"liaison": {"hours_per_day": 0.0, "feedback_rate": 0.0, **AT_ONCE}},
+        **MEDIUM,
     ).summary
     base = sim.run(seed=1, **MEDIUM).summary
     for key in ("mqls", "opportunities", "revenue", "leads_recycled", "liaison_calls"):
@@ -75,7 +77,7 @@ def test_liaison_briefs_calls_and_recycles():
 
 
 def test_shared_goals_change_incentives_and_marketing_goal():
-    model = FunnelModel(tactics=["shared_goals"], days=20, warmup_days=0)
+    model = FunnelModel(tactics={"shared_goals": AT_ONCE}, days=20, warmup_days=0)
     assert all(m.goal is Goal.revenue for m in model.marketers)
     assert all(r.credit_weight == 1.0 for r in model.reps)
     base = sim.run(seed=3, **MEDIUM).summary
@@ -110,7 +112,7 @@ def test_data_sharing_gives_reps_the_history_and_saves_rekeying():
 
     assert pitch_match(shared) > pitch_match(base)
     assert shared.journeys.history_seen.any() and not base.journeys.history_seen.any()
-    model = FunnelModel(tactics=["data_sharing"], days=5, warmup_days=0)
+    model = FunnelModel(tactics={"data_sharing": AT_ONCE}, days=5, warmup_days=0)
     assert all(r.rekey_hours == 0.0 for r in model.reps)
     assert model.behaviour.rekey_hours > 0
 

@@ -63,6 +63,52 @@ class LeadValidation(Tactic):
         "noise of 0.1-0.2 of fit",
     )
     fit_min: float = param(0.3, lo=0.0, hi=1.0, doc="lowest checked fit that passes")
+    # --- costs and ramp-up (issue 17; the tactic contract)
+    ramp_up_days: int = param(
+        20,
+        lo=0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="days until the gate checks every lead (rules and routing being set up)",
+        plausible=("uniform", 5, 40),
+        source="assumption: a validation process is set up in weeks",
+    )
+    one_off_cost: float = param(
+        5_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency",
+        doc="defining the validation criteria and tooling",
+        plausible=("triangular", 2_000.0, 5_000.0, 15_000.0),
+        source="assumption: days of operations and sales management time",
+    )
+    running_cost_per_year: float = param(
+        60_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency/year",
+        doc="the validators' time per year (capacity_per_day checks a day)",
+        plausible=("uniform", 40_000.0, 90_000.0),
+        source="assumption: one marketing-operations analyst's loaded salary for 40 checks a day",
+    )
+    rep_hours_per_week: float = param(
+        0.25,
+        lo=0.0,
+        hi=60.0,
+        unit="hours/week per rep",
+        doc="each rep's time reviewing the validation criteria",
+        plausible=("uniform", 0.0, 0.5),
+        source="assumption: occasional feedback on the criteria",
+    )
+    marketer_hours_per_week: float = param(
+        0.5,
+        lo=0.0,
+        hi=40.0,
+        unit="hours/week per marketer",
+        doc="each marketer's time on blocked leads and the criteria",
+        plausible=("uniform", 0.0, 1.0),
+        source="assumption: reviewing what the gate blocks",
+    )
 
     def setup(self, model: FunnelModel) -> None:
         """Start with an empty queue."""

@@ -116,6 +116,67 @@ class LiaisonTactic(Tactic):
         plausible=("loguniform", 0.0005, 0.008),
         source="assumption: as data_sharing.feedback_rate",
     )
+    # --- costs and ramp-up (issue 17; the tactic contract): per liaison, see ``costs``
+    ramp_up_days: int = param(
+        40,
+        lo=0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="days until a new liaison covers every lead (learning the accounts)",
+        plausible=("uniform", 10, 90),
+        source="assumption: two weeks to a quarter for a new hire to know the reps' accounts",
+    )
+    one_off_cost: float = param(
+        15_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency/liaison",
+        doc="hiring and onboarding one liaison",
+        plausible=("triangular", 5_000.0, 15_000.0, 30_000.0),
+        source="assumption: recruiting fees of 15-25% of a first year's salary, or internal "
+        "transfer and training",
+    )
+    running_cost_per_year: float = param(
+        95_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency/year/liaison",
+        doc="one liaison's salary and overheads per year",
+        plausible=("uniform", 70_000.0, 130_000.0),
+        source="assumption: a sales- or revenue-operations manager's loaded salary",
+    )
+    rep_hours_per_week: float = param(
+        0.5,
+        lo=0.0,
+        hi=60.0,
+        unit="hours/week per rep",
+        doc="each rep's time in the liaison's pipeline syncs",
+        plausible=("uniform", 0.0, 1.5),
+        source="assumption: a short weekly sync per rep",
+    )
+    marketer_hours_per_week: float = param(
+        1.0,
+        lo=0.0,
+        hi=40.0,
+        unit="hours/week per marketer",
+        doc="each marketer's time in the liaison's syncs",
+        plausible=("uniform", 0.0, 2.0),
+        source="assumption: a weekly sync with marketing",
+    )
+
+    def hours_taken(self) -> tuple[float, float]:
+        """The teams' hours in the liaison's syncs: none without a liaison who has time."""
+        if self.n_liaisons == 0 or self.hours_per_day == 0:
+            return 0.0, 0.0
+        return self.rep_hours_per_week, self.marketer_hours_per_week
+
+    def costs(self) -> dict[str, float]:
+        """Its costs for ``n_liaisons`` people (the cost fields are per liaison)."""
+        n = self.n_liaisons
+        return {
+            "one_off": n * self.one_off_cost,
+            "running_per_year": n * self.running_cost_per_year,
+        }
 
     def setup(self, model: FunnelModel) -> None:
         """Create the liaison agents."""
@@ -167,6 +228,8 @@ class LiaisonTactic(Tactic):
         waiting.sort(key=lambda w: (w[0], w[3].index, w[1]))
         called: dict[SalesRep, set[Lead]] = {}
         for _, _, lead, rep in waiting:
+            if not self.covers(model, lead):  # not yet during the ramp-up
+                continue
             if not self._spend(self.call_hours):
                 break
             called.setdefault(rep, set()).add(lead)

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from sim.funnel import Stage
 from sim.policies import Goal
-from sim.schema import param
+from sim.schema import MAX_STAGE_DAYS, param
 from sim.tactics import Tactic
 
 if TYPE_CHECKING:
-    from sim.agents import Lead, Marketer
+    from sim.agents import Lead, Marketer, SalesRep
     from sim.model import FunnelModel
 
 
@@ -58,18 +58,65 @@ class SharedGoals(Tactic):
         plausible=("uniform", 0.08, 0.2),
         source="benchmark MQL-to-SQL rates of 8-20% (sim/data/stylized_facts.yaml, mql_to_sql)",
     )
+    # --- costs and ramp-up (issue 17; the tactic contract)
+    ramp_up_days: int = param(
+        60,
+        lo=0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="days until every marketer and rep works to the new goals",
+        plausible=("uniform", 20, 125),
+        source="assumption: a new compensation plan takes effect over one or two quarters",
+    )
+    one_off_cost: float = param(
+        15_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency",
+        doc="redesigning both teams' goals and pay plans",
+        plausible=("triangular", 5_000.0, 15_000.0, 40_000.0),
+        source="assumption: weeks of management and HR time, or an outside adviser",
+    )
+    running_cost_per_year: float = param(
+        5_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency/year",
+        doc="shared revenue reporting per year",
+        plausible=("uniform", 0.0, 15_000.0),
+        source="assumption: reporting and attribution upkeep",
+    )
+    rep_hours_per_week: float = param(
+        1.0,
+        lo=0.0,
+        hi=60.0,
+        unit="hours/week per rep",
+        doc="each rep's time in the joint pipeline review",
+        plausible=("uniform", 0.5, 2.0),
+        source="assumption: a weekly joint pipeline and goal review",
+    )
+    marketer_hours_per_week: float = param(
+        1.0,
+        lo=0.0,
+        hi=40.0,
+        unit="hours/week per marketer",
+        doc="each marketer's time in the joint pipeline review",
+        plausible=("uniform", 0.5, 2.0),
+        source="assumption: the same weekly review",
+    )
 
     def setup(self, model: FunnelModel) -> None:
-        """Change what each team is measured on and credited for."""
+        """Change what each team is measured on and credited for (one by one while ramping)."""
         if self.on("marketing_goal"):
-            for marketer in model.marketer_order:
-                marketer.goal = Goal.revenue
-                marketer.target_ignored_share = self.target_ignored_share
-                marketer.min_mql_sql_rate = self.min_mql_sql_rate
+            self.ramp_agents(model, model.marketer_order, self._revenue_goal)
         if self.on("rep_credit"):
-            for rep in model.rep_order:
-                rep.credit_weight = 1.0
+            self.ramp_agents(model, model.rep_order, _credit)
         self.covered: dict[Lead, Marketer] = {}
+
+    def _revenue_goal(self, marketer: Marketer) -> None:
+        marketer.goal = Goal.revenue
+        marketer.target_ignored_share = self.target_ignored_share
+        marketer.min_mql_sql_rate = self.min_mql_sql_rate
 
     def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:
         """Cover a new opportunity if its marketer has a free nurture slot; free it at close."""
@@ -96,3 +143,7 @@ class SharedGoals(Tactic):
         lead.touch(model.day, b.nurture_intent_gain)
         model.kpis.add("air_cover_touches")
         model.schedule_after(b.nurture_touch_days, lambda: self._touch(lead))
+
+
+def _credit(rep: SalesRep) -> None:
+    rep.credit_weight = 1.0
