@@ -255,6 +255,12 @@ KPIS: dict[str, Kpi] = {
         Kpi("leads_recycled", "count", "turned-down leads recycled to nurture"),
         Kpi("mql_rehandoffs", "count", "recycled leads handed to sales again"),
         Kpi("leads_dropped", "count", "leads dropped from nurture"),
+        Kpi(
+            "leads_bought_elsewhere",
+            "count",
+            "nurtured leads whose buying window closed before marketing handed them over "
+            "(they bought from someone else; counted among leads_dropped too)",
+        ),
     )
 }
 

@@ -305,7 +305,7 @@ class BehaviourParams(_Validated):
         "+47%",
     )
     nurture_max_days: int = param(
-        120,
+        250,
         lo=1,
         hi=MAX_STAGE_DAYS,
         unit="business days",
@@ -313,7 +313,50 @@ class BehaviourParams(_Validated):
         plausible=("uniform", 60, 375),
         source="buying windows are long (Cahners: 47% of eventual buyers buy after more than a "
         "year; Obermayer/SLMA 'Rule of 45'; Gartner: 16-18 month tech buying cycles): nurture "
-        "keeps leads 3-18 months",
+        "keeps leads 3-18 months; the default, a year, covers half of the eventual buyers' "
+        "windows (Cahners: 53% within 12 months)",
+    )
+    # --- buyers' buying windows (sim.agents.window_delay) ----------------------------------
+    in_market_share: float = param(
+        0.15,
+        lo=0.0,
+        hi=0.99,
+        doc="share of inbound leads whose buyer is in the market already when the lead appears",
+        plausible=("triangular", 0.05, 0.10, 0.25),
+        source="SiriusDecisions: about 10% of leads handed to sales are fully qualified (budget, "
+        "authority, need, timing); Carroll/InTouch: 5-15% of white-paper leads are sales-ready",
+    )
+    prospect_in_market_share: float = param(
+        0.03,
+        lo=0.0,
+        hi=0.99,
+        doc="share of leads reps find by prospecting whose buyer is in the market already",
+        plausible=("uniform", 0.01, 0.10),
+        source="Holmes's 'buyer pyramid' (practitioner, L): about 3% of a market is buying now "
+        "and 7% open to it; cold outreach reaches buyers with little intent",
+    )
+    buying_window_median_days: float = param(
+        250.0,
+        lo=1.0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="median wait until a buyer not yet in the market enters it (exponential)",
+        plausible=("loguniform", 125.0, 375.0),
+        source="Cahners/Reed (40,000 inquiries): of eventual buyers 11% buy within 3 months, 28% "
+        "within 6, 53% within 12; Obermayer/SLMA 'Rule of 45': 12-15%/24-26%/45% of inquirers "
+        "at 3/6/12 months; Gartner: 16-18 month tech buying cycles. Median 6-18 months",
+    )
+    buying_window_days: int = param(
+        60,
+        lo=1,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="how long a buyer stays in the market before it buys from someone else",
+        plausible=("uniform", 20, 125),
+        source="assumption: once in the market a buyer evaluates for one to six months (about "
+        "the length of a sales cycle, 40 business days here); a lead still in nurture when "
+        "its window has closed bought elsewhere (70-90% of unworked eventual buyers do: "
+        "Obermayer's 'Did you buy' surveys)",
     )
     min_score_noise: float = param(
         0.08,
