@@ -216,7 +216,7 @@ class BehaviourParams(_Validated):
         source="assumption: as prospect_intent_alpha",
     )
     intent_decay_per_day: float = param(
-        0.0063,
+        0.0048,
         lo=0.0,
         hi=1.0,
         unit="1/day",
@@ -234,7 +234,7 @@ class BehaviourParams(_Validated):
         "30 points, an email open 2: the firm in Gonzalez-Flores et al., Frontiers in AI 2025)",
     )
     marketing_score_noise: float = param(
-        0.2456,
+        0.1221,
         lo=0.0,
         unit="score sd",
         doc="noise of marketing's own score",
@@ -434,14 +434,14 @@ class BehaviourParams(_Validated):
         source="assumption: 1-8 hours of rep time per lead over its qualification",
     )
     opportunity_hours_per_day: float = param(
-        0.0399,
+        0.0483,
         lo=0.0,
         unit="hours/opportunity/day",
         doc="rep time an open opportunity needs per day",
         fitted=(0.03, 0.35),
     )
     prospect_reserve_share: float = param(
-        0.23,
+        0.2356,
         lo=0.0,
         hi=1.0,
         doc="share of rep hours kept for own prospecting (at the start, if it adapts)",
@@ -493,7 +493,7 @@ class BehaviourParams(_Validated):
         "by intuition or none in about a quarter of cases (Salesforce State of Sales 2018)",
     )
     rep_initial_trust: float = param(
-        0.8262,
+        0.9917,
         lo=0.0,
         hi=1.0,
         doc="reps' initial trust in marketing's leads",
@@ -520,7 +520,7 @@ class BehaviourParams(_Validated):
         "MQL-to-SQL rates (8-27%, sim/data/stylized_facts.yaml)",
     )
     follow_up_bar: float = param(
-        0.1516,
+        0.1803,
         lo=0.0,
         unit="score",
         doc="lowest perceived value a rep follows up",
@@ -546,7 +546,7 @@ class BehaviourParams(_Validated):
         "2012, 696 firms: 36% of leads never called within two weeks)",
     )
     contact_rate: float = param(
-        0.8432,
+        0.8949,
         lo=0.0,
         hi=1.0,
         doc="chance to reach a lead followed up immediately",
@@ -563,18 +563,18 @@ class BehaviourParams(_Validated):
         "contacted after a day; a day's wait keeps 5-50% of the chance above the floor",
     )
     decay_floor: float = param(
-        0.2656,
+        0.1421,
         lo=0.0,
         hi=1.0,
         doc="share of the contact chance left after long delays",
         fitted=(0.03, 0.6),
     )
     accept_bar: float = param(
-        0.2351,
+        0.2683,
         lo=0.0,
         unit="score",
         doc="rep's bar for accepting a lead",
-        fitted=(0.2, 0.6),
+        fitted=(0.05, 0.6),
     )
     accept_noise: float = param(
         0.1,
@@ -586,24 +586,24 @@ class BehaviourParams(_Validated):
         "view but is not exact (Gartner win/loss: losing reps misread why buyers decided)",
     )
     sql_scale: float = param(
-        1.8446,
+        1.3759,
         lo=0.0,
         doc="SQL chance per unit of fit x intent",
-        fitted=(1.5, 6.0),
+        fitted=(0.5, 6.0),
     )
     win_base: float = param(
-        0.6722,
+        0.5536,
         lo=0.0,
         hi=1.0,
         doc="win chance of a perfect-fit, served deal",
         fitted=(0.3, 1.0),
     )
     no_decision_base: float = param(
-        0.4102,
+        0.7583,
         lo=0.0,
         hi=1.0,
         doc="no-decision chance of a deal with no intent left",
-        fitted=(0.2, 0.8),
+        fitted=(0.2, 1.0),
     )
     # --- what people know of the buyer's need (sim.needs) ---------------------------------
     promise_noise: float = param(
@@ -663,7 +663,7 @@ class BehaviourParams(_Validated):
     )
     # --- customers ---------------------------------------------------------------------
     churn_base: float = param(
-        0.1495,
+        0.1101,
         lo=0.0,
         hi=1.0,
         doc="renewal churn chance of a matched customer with fit 0.5",
