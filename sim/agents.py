@@ -66,8 +66,9 @@ class Lead(mesa.Agent):
         "u_contact",
         "u_sql",
         "u_outcome",
-        "u_window",  # drawn, not used yet (kept so the market stream stays as it was)
+        "u_window",  # decides the buying window (``window_day``)
         "u_churn",
+        "window_day",  # the day the buyer enters the market (its buying window opens)
         # its journey
         "stage",
         "ready_day",  # last day marketing judged it ready for sales (speed-to-lead clock)
@@ -113,6 +114,11 @@ class Lead(mesa.Agent):
         self.territory = territory
         self.z_score, self.z_rep, self.need, self.z_cycle = z
         self.u_contact, self.u_sql, self.u_outcome, self.u_window, self.u_churn = u
+        self.window_day = self.created_day + window_delay(
+            self.u_window, model.behaviour, inbound=source == MARKETING
+        )
+        if self.window_day == self.created_day:  # a buyer in the market already: full intent
+            self.intent0 = self.intent = 1.0
         self.stage = Stage.LEAD
         self.ready_day = self.mql_day = self.followed_day = self.sal_day = -1
         self.sql_day = self.closed_day = self.churn_day = -1
@@ -125,16 +131,36 @@ class Lead(mesa.Agent):
         self.delay_bucket = -1
 
     def intent_at(self, day: int, decay: float | None = None) -> float:
-        """Intent on ``day``, decayed since its last update at ``decay`` per day."""
+        """Intent on ``day``, decayed since its last update at ``decay`` per day.
+
+        A buyer whose buying window opened since the last update entered the market at full
+        intent on ``window_day`` and has decayed from there (its intent before was below 1,
+        and decayed for longer, so the opening is what it shows).
+        """
         if decay is None:
             decay = self.model.behaviour.intent_decay_per_day
+        if self.intent_day < self.window_day <= day:
+            return math.exp(-decay * (day - self.window_day))
         return self.intent * math.exp(-decay * (day - self.intent_day))
 
     def touch(self, day: int, gain: float) -> None:
-        """A nurture touch: close ``gain`` of the gap between current and full intent."""
+        """A nurture touch.
+
+        In its buying window the buyer engages: the touch closes ``gain`` of the gap between
+        current and full intent. Before it, content keeps the buyer as engaged as it came in
+        (intent back up to ``intent0``) but cannot make it ready to buy: only the window
+        does that.
+        """
         now = self.intent_at(day)
-        self.intent = now + gain * (1.0 - now)
+        if day >= self.window_day:
+            self.intent = now + gain * (1.0 - now)
+        else:
+            self.intent = max(now, self.intent0)
         self.intent_day = day
+
+    def window_over(self, day: int) -> bool:
+        """True once the buyer's window has closed: it bought from someone else by then."""
+        return day >= self.window_day + self.model.behaviour.buying_window_days
 
     def finish_qualification(self) -> None:
         """End of qualification (a scheduled event): an opportunity or a disqualification.
@@ -206,6 +232,22 @@ class Lead(mesa.Agent):
             * (1.0 + b.value_fit_gain * (self.fit - 0.5))
             * (1.0 - b.value_scope_loss * (1.0 - fitted))
         )
+
+
+def window_delay(u: float, b, inbound: bool) -> int:
+    """Business days from a lead's creation until its buyer enters the market.
+
+    A share of buyers is in the market already (``in_market_share`` of inbound leads,
+    ``prospect_in_market_share`` of those reps find); the others enter after an exponential
+    wait with median ``buying_window_median_days`` (Cahners and Obermayer/SLMA: of eventual
+    buyers about 11-15% buy within 3 months, 25-28% within 6, half within 12, nearly evenly
+    month to month). One uniform decides both, so the market stream is unchanged.
+    """
+    share = b.in_market_share if inbound else b.prospect_in_market_share
+    if u < share:
+        return 0
+    rest = (1.0 - u) / (1.0 - share)  # uniform on (0, 1], given not in market yet
+    return round(-b.buying_window_median_days * math.log(rest) / math.log(2.0))
 
 
 class Customer(mesa.Agent):

@@ -17,6 +17,7 @@ COLUMNS = (
     "lead_id", "source", "fit", "intent", "value", "nurtured", "recycled", "handoffs",
     "created_day", "mql_day", "followed_day", "sal_day", "sql_day", "closed_day",
     "churn_day", "outcome", "rep", "history_seen", "pitch_match", "promise_match",
+    "window_day",
 )  # fmt: skip
 
 

@@ -255,6 +255,12 @@ KPIS: dict[str, Kpi] = {
         Kpi("leads_recycled", "count", "turned-down leads recycled to nurture"),
         Kpi("mql_rehandoffs", "count", "recycled leads handed to sales again"),
         Kpi("leads_dropped", "count", "leads dropped from nurture"),
+        Kpi(
+            "leads_bought_elsewhere",
+            "count",
+            "nurtured leads whose buying window closed before marketing handed them over "
+            "(they bought from someone else; counted among leads_dropped too)",
+        ),
     )
 }
 
@@ -393,6 +399,7 @@ JOURNEY_COLUMNS: dict[str, tuple[str, str]] = {
     "history_seen": ("bool", "whether the rep saw marketing's engagement history of the lead"),
     "pitch_match": ("share", "how well the rep's pitch matched the buyer's need (nan: no deal)"),
     "promise_match": ("share", "how well the pitch matched marketing's promise (nan: no deal)"),
+    "window_day": ("business day", "day the buyer entered the market (its buying window opened)"),
 }
 
 #: runs.parquet / runs.csv: one row per run of a study (the tidy table, ``sim.tidy``): the

@@ -85,6 +85,7 @@ class Kpis:
                 "prospecting_wasted_hours",
                 "leads_recycled",
                 "leads_dropped",
+                "leads_bought_elsewhere",
                 "mql_rehandoffs",
             ),
             0.0,
@@ -304,6 +305,7 @@ class Kpis:
             "leads_recycled": int(c["leads_recycled"]),
             "mql_rehandoffs": int(c["mql_rehandoffs"]),
             "leads_dropped": int(c["leads_dropped"]),
+            "leads_bought_elsewhere": int(c["leads_bought_elsewhere"]),
             **self.headline(),
             **{name: int(c[name]) for name in self.registered},
         }

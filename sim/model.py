@@ -544,6 +544,7 @@ class FunnelModel(mesa.Model):
                     lead.rep.index if lead.rep is not None else -1,
                     lead.history_seen,
                     *matches(lead),
+                    lead.window_day,
                 )
             )
 

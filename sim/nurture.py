@@ -57,6 +57,8 @@ class NurturePool:
         self.intent = np.zeros(0)
         self.intent_day = np.zeros(0, dtype=np.int64)
         self.value = np.zeros(0)
+        self.intent0 = np.zeros(0)  # intent as the lead came in (held before its window)
+        self.window_day = np.zeros(0, dtype=np.int64)  # the day its buying window opens
         self.fit = np.zeros(0)
         self.z_score = np.zeros(0)
         self.until = np.zeros(0, dtype=np.int64)  # the last day of the lead's programme
@@ -69,7 +71,8 @@ class NurturePool:
     def _grow(self, n: int) -> None:
         """Make room for ``n`` slots in all, keeping the ones in use."""
         old = len(self.leads)
-        for name in ("intent", "intent_day", "value", "fit", "z_score", "until", "owner", "live"):
+        columns = ("intent", "intent_day", "intent0", "window_day", "value", "fit", "z_score")
+        for name in (*columns, "until", "owner", "live"):
             column = getattr(self, name)
             setattr(self, name, np.concatenate([column, np.zeros(n - old, dtype=column.dtype)]))
         self.leads.extend([None] * (n - old))
@@ -94,6 +97,8 @@ class NurturePool:
         self.leads[slot] = lead
         self.intent[slot] = lead.intent
         self.intent_day[slot] = lead.intent_day
+        self.intent0[slot] = lead.intent0
+        self.window_day[slot] = lead.window_day
         self.value[slot] = lead.value
         self.fit[slot] = lead.fit
         self.z_score[slot] = lead.z_score
@@ -141,17 +146,19 @@ class NurturePool:
         owner = self.owner[slots]
         # Decay since each lead's last update, one exp per distinct gap (the floats of
         # math.exp in Lead.intent_at). Most days every lead due was last touched a touch
-        # interval ago: one gap.
+        # interval ago: one gap. A lead whose buying window opened since then entered the
+        # market at full intent on its window day, and decays from there (Lead.intent_at).
         decay = b.intent_decay_per_day
-        gaps = day - self.intent_day[slots]
-        first = int(gaps[0])
-        if (gaps == first).all():
-            factor = math.exp(-decay * first)
-        else:
-            distinct, where = np.unique(gaps, return_inverse=True)
-            factor = np.array([math.exp(-decay * gap) for gap in distinct.tolist()])[where]
-        now = self.intent[slots] * factor
-        intent = now + b.nurture_intent_gain * (1.0 - now)
+        window = self.window_day[slots]
+        opened = (self.intent_day[slots] < window) & (window <= day)
+        since = np.where(opened, window, self.intent_day[slots])
+        now = np.where(opened, 1.0, self.intent[slots]) * _decay(day - since, decay)
+        # In its window a touch closes part of the gap to full intent; before it, it holds
+        # the buyer at the engagement it came in with (Lead.touch).
+        in_window = window <= day
+        intent = np.where(
+            in_window, now + b.nurture_intent_gain * (1.0 - now), np.maximum(now, self.intent0[slots])
+        )
         self.intent[slots] = intent
         self.intent_day[slots] = day
         self.value[slots] *= 1.0 + b.nurture_value_gain
@@ -166,8 +173,10 @@ class NurturePool:
             + noise[owner] * self.z_score[slots]
         )
         ready = score >= threshold[owner]
+        # Out of time, or the buyer's window has closed: it bought from someone else.
+        elsewhere = ~ready & (day >= window + b.buying_window_days)
         timed_out = day >= self.until[slots]
-        leaving = ready | timed_out
+        leaving = ready | timed_out | elsewhere
         # The leads staying are touched again after the interval, after any enrolled today.
         later = self.due.setdefault(day + b.nurture_touch_days, [[] for _ in self.marketers])
         staying = slots[~leaving]
@@ -186,4 +195,15 @@ class NurturePool:
             if ready[i]:
                 model.submit_for_handoff(lead)
             else:
+                if elsewhere[i]:
+                    model.kpis.add("leads_bought_elsewhere")
                 model.close(lead, Stage.DROPPED)
+
+
+def _decay(gaps: np.ndarray, rate: float) -> np.ndarray | float:
+    """``exp(-rate * gap)`` per gap, one ``math.exp`` per distinct gap (as ``Lead.intent_at``)."""
+    first = int(gaps[0])
+    if (gaps == first).all():
+        return math.exp(-rate * first)
+    distinct, where = np.unique(gaps, return_inverse=True)
+    return np.array([math.exp(-rate * gap) for gap in distinct.tolist()])[where]

@@ -216,7 +216,7 @@ class BehaviourParams(_Validated):
         source="assumption: as prospect_intent_alpha",
     )
     intent_decay_per_day: float = param(
-        0.0063,
+        0.0048,
         lo=0.0,
         hi=1.0,
         unit="1/day",
@@ -234,7 +234,7 @@ class BehaviourParams(_Validated):
         "30 points, an email open 2: the firm in Gonzalez-Flores et al., Frontiers in AI 2025)",
     )
     marketing_score_noise: float = param(
-        0.2456,
+        0.1221,
         lo=0.0,
         unit="score sd",
         doc="noise of marketing's own score",
@@ -305,7 +305,7 @@ class BehaviourParams(_Validated):
         "+47%",
     )
     nurture_max_days: int = param(
-        120,
+        250,
         lo=1,
         hi=MAX_STAGE_DAYS,
         unit="business days",
@@ -313,7 +313,50 @@ class BehaviourParams(_Validated):
         plausible=("uniform", 60, 375),
         source="buying windows are long (Cahners: 47% of eventual buyers buy after more than a "
         "year; Obermayer/SLMA 'Rule of 45'; Gartner: 16-18 month tech buying cycles): nurture "
-        "keeps leads 3-18 months",
+        "keeps leads 3-18 months; the default, a year, covers half of the eventual buyers' "
+        "windows (Cahners: 53% within 12 months)",
+    )
+    # --- buyers' buying windows (sim.agents.window_delay) ----------------------------------
+    in_market_share: float = param(
+        0.15,
+        lo=0.0,
+        hi=0.99,
+        doc="share of inbound leads whose buyer is in the market already when the lead appears",
+        plausible=("triangular", 0.05, 0.10, 0.25),
+        source="SiriusDecisions: about 10% of leads handed to sales are fully qualified (budget, "
+        "authority, need, timing); Carroll/InTouch: 5-15% of white-paper leads are sales-ready",
+    )
+    prospect_in_market_share: float = param(
+        0.03,
+        lo=0.0,
+        hi=0.99,
+        doc="share of leads reps find by prospecting whose buyer is in the market already",
+        plausible=("uniform", 0.01, 0.10),
+        source="Holmes's 'buyer pyramid' (practitioner, L): about 3% of a market is buying now "
+        "and 7% open to it; cold outreach reaches buyers with little intent",
+    )
+    buying_window_median_days: float = param(
+        250.0,
+        lo=1.0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="median wait until a buyer not yet in the market enters it (exponential)",
+        plausible=("loguniform", 125.0, 375.0),
+        source="Cahners/Reed (40,000 inquiries): of eventual buyers 11% buy within 3 months, 28% "
+        "within 6, 53% within 12; Obermayer/SLMA 'Rule of 45': 12-15%/24-26%/45% of inquirers "
+        "at 3/6/12 months; Gartner: 16-18 month tech buying cycles. Median 6-18 months",
+    )
+    buying_window_days: int = param(
+        60,
+        lo=1,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="how long a buyer stays in the market before it buys from someone else",
+        plausible=("uniform", 20, 125),
+        source="assumption: once in the market a buyer evaluates for one to six months (about "
+        "the length of a sales cycle, 40 business days here); a lead still in nurture when "
+        "its window has closed bought elsewhere (70-90% of unworked eventual buyers do: "
+        "Obermayer's 'Did you buy' surveys)",
     )
     min_score_noise: float = param(
         0.08,
@@ -391,14 +434,14 @@ class BehaviourParams(_Validated):
         source="assumption: 1-8 hours of rep time per lead over its qualification",
     )
     opportunity_hours_per_day: float = param(
-        0.0399,
+        0.0483,
         lo=0.0,
         unit="hours/opportunity/day",
         doc="rep time an open opportunity needs per day",
         fitted=(0.03, 0.35),
     )
     prospect_reserve_share: float = param(
-        0.23,
+        0.2356,
         lo=0.0,
         hi=1.0,
         doc="share of rep hours kept for own prospecting (at the start, if it adapts)",
@@ -450,7 +493,7 @@ class BehaviourParams(_Validated):
         "by intuition or none in about a quarter of cases (Salesforce State of Sales 2018)",
     )
     rep_initial_trust: float = param(
-        0.8262,
+        0.9917,
         lo=0.0,
         hi=1.0,
         doc="reps' initial trust in marketing's leads",
@@ -477,7 +520,7 @@ class BehaviourParams(_Validated):
         "MQL-to-SQL rates (8-27%, sim/data/stylized_facts.yaml)",
     )
     follow_up_bar: float = param(
-        0.1516,
+        0.1803,
         lo=0.0,
         unit="score",
         doc="lowest perceived value a rep follows up",
@@ -503,7 +546,7 @@ class BehaviourParams(_Validated):
         "2012, 696 firms: 36% of leads never called within two weeks)",
     )
     contact_rate: float = param(
-        0.8432,
+        0.8949,
         lo=0.0,
         hi=1.0,
         doc="chance to reach a lead followed up immediately",
@@ -520,18 +563,18 @@ class BehaviourParams(_Validated):
         "contacted after a day; a day's wait keeps 5-50% of the chance above the floor",
     )
     decay_floor: float = param(
-        0.2656,
+        0.1421,
         lo=0.0,
         hi=1.0,
         doc="share of the contact chance left after long delays",
         fitted=(0.03, 0.6),
     )
     accept_bar: float = param(
-        0.2351,
+        0.2683,
         lo=0.0,
         unit="score",
         doc="rep's bar for accepting a lead",
-        fitted=(0.2, 0.6),
+        fitted=(0.05, 0.6),
     )
     accept_noise: float = param(
         0.1,
@@ -543,24 +586,24 @@ class BehaviourParams(_Validated):
         "view but is not exact (Gartner win/loss: losing reps misread why buyers decided)",
     )
     sql_scale: float = param(
-        1.8446,
+        1.3759,
         lo=0.0,
         doc="SQL chance per unit of fit x intent",
-        fitted=(1.5, 6.0),
+        fitted=(0.5, 6.0),
     )
     win_base: float = param(
-        0.6722,
+        0.5536,
         lo=0.0,
         hi=1.0,
         doc="win chance of a perfect-fit, served deal",
         fitted=(0.3, 1.0),
     )
     no_decision_base: float = param(
-        0.4102,
+        0.7583,
         lo=0.0,
         hi=1.0,
         doc="no-decision chance of a deal with no intent left",
-        fitted=(0.2, 0.8),
+        fitted=(0.2, 1.0),
     )
     # --- what people know of the buyer's need (sim.needs) ---------------------------------
     promise_noise: float = param(
@@ -620,7 +663,7 @@ class BehaviourParams(_Validated):
     )
     # --- customers ---------------------------------------------------------------------
     churn_base: float = param(
-        0.1495,
+        0.1101,
         lo=0.0,
         hi=1.0,
         doc="renewal churn chance of a matched customer with fit 0.5",

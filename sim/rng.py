@@ -57,7 +57,7 @@ class KeyedNormals:
     """
 
     BLOCK = 256
-    KEPT = 64  # blocks kept (each 2 KiB)
+    KEPT = 1024  # blocks kept (each 2 KiB): leads live long (buying windows of a year and more)
 
     def __init__(self, seed: int, name: str) -> None:
         self._key = [seed, zlib.crc32(name.encode("utf-8"))]

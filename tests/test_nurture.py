@@ -24,8 +24,10 @@ def quiet_model(**params):
     return model
 
 
-def enrol(model, marketer, fit, intent, z_score=0.0):
+def enrol(model, marketer, fit, intent, z_score=0.0, window_day=None):
     lead = Lead(model, MARKETING, fit, intent, 1_000.0, 0, (z_score, 0.0, 0.0, 0.0), (0.5,) * 5)
+    if window_day is not None:
+        lead.window_day = window_day
     model.ledger.enter(Stage.LEAD)
     lead.marketer = marketer
     assert marketer.enrol(lead)
@@ -37,14 +39,22 @@ def test_a_batch_touch_equals_the_scalar_touch_and_score():
     b = model.behaviour
     marketer = model.marketer_order[0]
     marketer.threshold = 2.0  # nobody is ready: every lead stays and is touched
-    leads = [enrol(model, marketer, 0.1 * i, 0.05 * i, z_score=0.3 - 0.1 * i) for i in range(8)]
+    # Buying windows: far off (touches hold intent), opening before the first touch, and
+    # opening between two touches (intent jumps to full at the opening, decays, and touches
+    # raise it).
+    windows = [model.day + 10_000, model.day + 1, model.day + b.nurture_touch_days + 2]
+    leads = [
+        enrol(model, marketer, 0.1 * i, 0.05 * i, z_score=0.3 - 0.1 * i, window_day=windows[i % 3])
+        for i in range(1, 10)
+    ]
     # the scalar reference: Lead.touch on twins, on the same days
     twins = [
         Lead(model, MARKETING, x.fit, x.intent, x.value, 0, (x.z_score,) * 4, (0.5,) * 5)
         for x in leads
     ]
-    for twin in twins:
-        twin.intent_day = leads[0].intent_day
+    for twin, lead in zip(twins, leads, strict=True):
+        twin.intent_day = lead.intent_day
+        twin.window_day = lead.window_day
     for _ in range(3):
         model.run_for(b.nurture_touch_days)
         for twin in twins:
@@ -58,6 +68,36 @@ def test_a_batch_touch_equals_the_scalar_touch_and_score():
         assert lead.value == twin.value
         decayed = lead.intent0 * math.exp(-b.intent_decay_per_day * (model.day - lead.created_day))
         assert lead.intent > decayed  # touched: above what decay alone leaves
+        if lead.window_day > model.day:
+            assert lead.intent == lead.intent0  # before its window: held, never raised
+        else:
+            assert lead.intent > 0.8  # in the market: near full intent
+
+
+def test_nurture_hands_a_buyer_over_when_its_window_opens_and_not_before():
+    model = quiet_model()
+    b = model.behaviour
+    marketer = model.marketer_order[0]
+    marketer.threshold = 0.6  # a low-intent buyer scores below it, a buyer in the market above
+    opens = model.day + 3 * b.nurture_touch_days + 1
+    lead = enrol(model, marketer, fit=0.8, intent=0.1, window_day=opens)
+    model.run_for(3 * b.nurture_touch_days)
+    assert lead.stage is Stage.LEAD  # three touches before its window: still nurtured
+    model.run_for(b.nurture_touch_days)
+    assert lead.stage is not Stage.LEAD and lead.mql_day >= opens  # handed over once in market
+
+
+def test_a_nurtured_buyer_whose_window_closed_bought_elsewhere():
+    model = quiet_model()
+    b = model.behaviour
+    marketer = model.marketer_order[0]
+    marketer.threshold = 2.0  # never ready: only the closed window takes it out
+    closed = enrol(model, marketer, fit=0.5, intent=0.2, window_day=model.day - b.buying_window_days)
+    waiting = enrol(model, marketer, fit=0.5, intent=0.2, window_day=model.day + 10_000)
+    model.run_for(b.nurture_touch_days)
+    assert closed.stage is Stage.DROPPED
+    assert waiting.stage is Stage.LEAD
+    assert model.kpis.c["leads_bought_elsewhere"] == 1
 
 
 def test_ready_leads_are_handed_over_and_timed_out_ones_dropped():
