@@ -664,10 +664,10 @@ def resolve_config(
     if scenario is not None or org is not None:
         if config is not None:
             raise ConfigError("give either config or org=/scenario= names, not both")
-        from sim.config import load_config  # Hydra, only when named files are asked for
+        from sim.config import choice_override, load_config  # Hydra, only for named files
 
-        names = [f"org={org}"] if org is not None else []
-        names += [f"scenario={scenario}"] if scenario is not None else []
+        names = [choice_override("org", [org])] if org is not None else []
+        names += [choice_override("scenario", [scenario])] if scenario is not None else []
         config = load_config(names)
         explicit = "seed" in params
     else:
