@@ -14,7 +14,7 @@ from sim.kpis import KPIS
 from sim.model import FunnelModel
 from sim.params import ConfigError
 from sim.space import ExperimentSpace
-from sim.tactics import REGISTRY, tactic_names
+from sim.tactics import CONTRACT_LEVERS, REGISTRY, tactic_names
 from sim.view import main as view_main
 from sim.view import settings_from
 from tests.conftest import run_module
@@ -28,7 +28,7 @@ def test_the_controls_come_from_the_registries():
     assert list(levers) == tactic_names()  # a new tactic gets its switch without editing
     for name, (switch, *strengths) in levers.items():
         assert switch.key == f"scenario.tactics.{name}" and switch.kind == "bool"
-        assert {lv.name for lv in strengths} == set(REGISTRY[name].levers)
+        assert {lv.name for lv in strengths} == set(REGISTRY[name].levers) | CONTRACT_LEVERS
     numbers = {o.name for o in live.org_numbers()}
     assert numbers == {o.name for o in ExperimentSpace.organisation() if o.kind in ("int", "float")}
     assert set(live.funnel_choices()) == {"separate", "combined"}

@@ -29,9 +29,14 @@ def model():
 def test_intent_decays_without_contact_and_rises_with_nurture(model):
     lead = make_lead(model, intent=0.5)
     decay = model.behaviour.intent_decay_per_day
+    assert lead.window_day > model.day + 10  # its buyer is not in the market yet
     assert lead.intent_at(model.day + 10) == pytest.approx(0.5 * math.exp(-10 * decay))
-    lead.touch(model.day, gain=0.2)
-    assert lead.intent == pytest.approx(0.5 + 0.2 * 0.5)
+    lead.touch(model.day + 10, gain=0.2)
+    assert lead.intent == 0.5  # before its window a touch holds intent, never raises it
+    lead.window_day = model.day + 10
+    lead.touch(model.day + 10, gain=0.2)
+    assert lead.intent == pytest.approx(0.5 + 0.2 * 0.5)  # in its window: a share of the gap
+    assert lead.intent_at(model.day + 20) == pytest.approx(0.6 * math.exp(-10 * decay))
 
 
 def test_speed_to_lead_decay_is_steep():
