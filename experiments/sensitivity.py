@@ -33,6 +33,7 @@ from sim.io import atomic_write
 from sim.params import ConfigError
 from sim.plotting import sensitivity_chart
 from sim.runner import run_many
+from sim.validation import FACT_METRICS
 
 OPTIONS = {
     "method": "morris",
@@ -44,7 +45,8 @@ OPTIONS = {
     "n_jobs": -1,
     "out": "docs/sensitivity",
 }
-OUTPUTS = {"revenue_uplift": "revenue_per_year", "win_rate_uplift": "win_rate"}
+#: the alignment facts whose uplift is analysed, each with the KPI the facts file names for it
+OUTPUTS = {fact: FACT_METRICS[fact] for fact in ("revenue_uplift", "win_rate_uplift")}
 
 
 def problem() -> dict:

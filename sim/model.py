@@ -53,7 +53,6 @@ from sim.params import (
     BUSINESS_DAYS_PER_YEAR,
     MAX_SEED,
     ConfigError,
-    Funnel,
     SimConfig,
     build_config,
 )
@@ -87,7 +86,7 @@ class FunnelModel(mesa.Model):
         routing_policy: the liaison's routing rule, overriding ``policies.routing``.
         journeys_path: with ``record_journeys``, stream the journey log to this parquet file
             instead of keeping it in memory.
-        **params: flat overrides by parameter name (``n_reps=10``, ``funnel="combined"``,
+        **params: flat overrides by parameter name (``n_reps=10``,
             ``tactics=["liaison"]``, ``days=250``).
 
     Raises:
@@ -130,16 +129,12 @@ class FunnelModel(mesa.Model):
         self.day = 0
         self._agenda: dict[int, list[Callable[[], None]]] = {}  # day -> actions (schedule_after)
 
-        # The funnel definition: who judges leads by which score.
-        combined = cfg.scenario.funnel is Funnel.combined
-        if combined:
-            shared = LeadDefinition(b.shared_fit_weight, b.shared_score_noise)
-            marketing_def, rep_view, rep_accept = shared, shared, shared
-        else:
-            marketing_def = LeadDefinition(b.marketing_fit_weight, b.marketing_score_noise)
-            rep_view = LeadDefinition(1.0, b.rep_view_noise)
-            rep_accept = LeadDefinition(1.0, 0.0)
-        self.rep_sees_marketing_score = combined
+        # Separate funnels: who judges leads by which score (the combined_funnel tactic
+        # gives both teams one definition, and reps marketing's score).
+        marketing_def = LeadDefinition(b.marketing_fit_weight, b.marketing_score_noise)
+        rep_view = LeadDefinition(1.0, b.rep_view_noise)
+        rep_accept = LeadDefinition(1.0, 0.0)
+        self.rep_sees_marketing_score = False
         # Whether reps see marketing's engagement history of every handed lead (one CRM;
         # the data-sharing tactic sets it). A liaison's briefing shows it lead by lead.
         self.history_shared = False

@@ -87,7 +87,7 @@ MECHANISMS = [(name, m) for name in tactic_names() for m in REGISTRY[name].mecha
 @pytest.mark.parametrize(("tactic", "mechanism"), MECHANISMS)
 def test_switching_a_mechanism_off_changes_the_run(tactic, mechanism):
     """Each named mechanism acts: off, the run differs (the decomposition's switches work)."""
-    base = {"funnel": "separate", "seed": 2, **RUN}
+    base = {"seed": 2, **RUN}
     on = sim.run(tactics={tactic: {}}, **base).summary
     off = sim.run(tactics={tactic: {"switched_off": [mechanism]}}, **base).summary
     assert to_json(on) != to_json(off)
