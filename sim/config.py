@@ -28,6 +28,7 @@ from omegaconf.errors import InterpolationResolutionError, OmegaConfBaseExceptio
 
 from sim.limits import check_fits
 from sim.params import (
+    CAUSES,
     BehaviourParams,
     ConfigError,
     OrgParams,
@@ -51,7 +52,8 @@ def register_schemas() -> None:
     """
     node = OmegaConf.structured(SimConfig)
     for f in dataclasses.fields(OrgParams):
-        node.org[f.name] = MISSING
+        if f.name not in CAUSES:  # causes of misalignment are optional: off when left out
+            node.org[f.name] = MISSING
     node.scenario.name = MISSING
     node.scenario.tactics = MISSING  # a scenario file says which (baseline: none)
     ConfigStore.instance().store(name="base_config", node=node)

@@ -131,6 +131,50 @@ class OrgParams(_Validated):
         unit="business days",
         doc="contract term; customers renew or churn at its end",
     )
+    # --- causes of misalignment (issue 15; sim/causes.py): all off in the built-in orgs ----
+    # An org file may leave them out (CAUSES: not required by the schema, unlike the rest).
+    budget_dispute: float = param(
+        0.0,
+        lo=0.0,
+        hi=0.9,
+        doc="share of marketing's lead-generation budget withheld while the teams dispute it "
+        "(0: no dispute)",
+    )
+    budget_lag_days: int = param(
+        20,
+        lo=0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="days before lead volume follows a change of the budget (campaigns in flight)",
+    )
+    separate_leaders: float = param(
+        0.0,
+        lo=0.0,
+        hi=1.0,
+        unit="per review",
+        doc="how far the two leaders' hand-off rules drift apart per review period (0: one "
+        "set of rules)",
+    )
+    hybrid_work: float = param(
+        0.0, lo=0.0, hi=1.0, doc="share of hand-offs made remotely (0: everyone on site)"
+    )
+    hybrid_delay_days: int = param(
+        1,
+        lo=0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="days before a rep learns of a hand-off made remotely",
+    )
+
+
+#: The organisation's causes of misalignment: optional in an org file (off when left out).
+CAUSES = (
+    "budget_dispute",
+    "budget_lag_days",
+    "separate_leaders",
+    "hybrid_work",
+    "hybrid_delay_days",
+)
 
 
 @dataclass

@@ -57,7 +57,7 @@ def test_a_tactic_can_be_added_from_the_command_line():
         ("org.n_reps=-2", "org.n_reps = -2: must be in [0, 50000]"),
         ("behaviour.decay_floor=2", "behaviour.decay_floor = 2.0: must be in [0, 1]"),
         ("scenario=nope", "scenario=nope: no such scenario; choose one of: baseline"),
-        ("org=nope", "org=nope: no such org; choose one of: default, large, small"),
+        ("org=nope", "org=nope: no such org; choose one of: default, large, misaligned, small"),
         ("scenario.funnel=merged", "expected one of [separate, combined]"),
         ("days=ten", "days=ten: Value 'ten' of type 'str' could not be converted to Integer"),
     ],
