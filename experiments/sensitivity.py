@@ -67,6 +67,7 @@ from experiments.common import fail, parse, run_rows, scenario_configs
 from sim.io import atomic_write
 from sim.params import ConfigError, SimConfig, build_config, config_dict
 from sim.plotting import sensitivity_chart
+from sim.validation import FACT_METRICS
 
 OPTIONS = {
     "method": "morris",
@@ -84,8 +85,9 @@ OPTIONS = {
     "effect": "relative",
     "study": "",
 }
-#: Outputs named before any KPI could be chosen, kept: output name -> KPI.
-OUTPUTS = {"revenue_uplift": "revenue_per_year", "win_rate_uplift": "win_rate"}
+#: Outputs named before any KPI could be chosen, kept: each alignment fact with the KPI the
+#: facts file names for it.
+OUTPUTS = {fact: FACT_METRICS[fact] for fact in ("revenue_uplift", "win_rate_uplift")}
 GROUPS = ("fitted", "uncertainties", "levers")
 EFFECTS = ("relative", "difference")
 NUM_LEVELS = 4  # Morris grid levels

@@ -28,6 +28,7 @@ from omegaconf.errors import InterpolationResolutionError, OmegaConfBaseExceptio
 
 from sim.limits import check_fits
 from sim.params import (
+    CAUSES,
     BehaviourParams,
     ConfigError,
     OrgParams,
@@ -44,16 +45,17 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 def register_schemas() -> None:
     """Register the schema as ``base_config``, the first entry of ``conf/config.yaml``.
 
-    It is ``SimConfig`` with every organisation field and the scenario's name and funnel
+    It is ``SimConfig`` with every organisation field and the scenario's name and tactics
     marked missing (``???``): an organisation or scenario file must set each of them, so a
     file that forgets one fails loudly instead of silently taking the built-in default.
     Behavioural parameters keep their defaults (the files override a few of them).
     """
     node = OmegaConf.structured(SimConfig)
     for f in dataclasses.fields(OrgParams):
-        node.org[f.name] = MISSING
+        if f.name not in CAUSES:  # causes of misalignment are optional: off when left out
+            node.org[f.name] = MISSING
     node.scenario.name = MISSING
-    node.scenario.funnel = MISSING
+    node.scenario.tactics = MISSING  # a scenario file says which (baseline: none)
     ConfigStore.instance().store(name="base_config", node=node)
 
 

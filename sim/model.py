@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import mesa
@@ -43,6 +44,7 @@ import numpy as np
 from mesa.time import Priority, Schedule
 
 from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep
+from sim.causes import org_causes
 from sim.funnel import OPEN_STAGES, LeadDefinition, Stage, StageLedger
 from sim.journeys import COLUMNS, JourneyLog
 from sim.kpis import TO_DATE
@@ -54,7 +56,6 @@ from sim.params import (
     BUSINESS_DAYS_PER_YEAR,
     MAX_SEED,
     ConfigError,
-    Funnel,
     SimConfig,
     build_config,
 )
@@ -88,7 +89,7 @@ class FunnelModel(mesa.Model):
         routing_policy: the liaison's routing rule, overriding ``policies.routing``.
         journeys_path: with ``record_journeys``, stream the journey log to this parquet file
             instead of keeping it in memory.
-        **params: flat overrides by parameter name (``n_reps=10``, ``funnel="combined"``,
+        **params: flat overrides by parameter name (``n_reps=10``,
             ``tactics=["liaison"]``, ``days=250``).
 
     Raises:
@@ -131,22 +132,29 @@ class FunnelModel(mesa.Model):
         self.day = 0
         self._agenda: dict[int, list[Callable[[], None]]] = {}  # day -> actions (schedule_after)
 
-        # The funnel definition: who judges leads by which score.
-        combined = cfg.scenario.funnel is Funnel.combined
-        if combined:
-            shared = LeadDefinition(b.shared_fit_weight, b.shared_score_noise)
-            marketing_def, rep_view, rep_accept = shared, shared, shared
-        else:
-            marketing_def = LeadDefinition(b.marketing_fit_weight, b.marketing_score_noise)
-            rep_view = LeadDefinition(1.0, b.rep_view_noise)
-            rep_accept = LeadDefinition(1.0, 0.0)
-        self.rep_sees_marketing_score = combined
+        # Separate funnels: who judges leads by which score (the combined_funnel tactic
+        # gives both teams one definition, and reps marketing's score).
+        marketing_def = LeadDefinition(b.marketing_fit_weight, b.marketing_score_noise)
+        rep_view = LeadDefinition(1.0, b.rep_view_noise)
+        rep_accept = LeadDefinition(1.0, 0.0)
+        self.rep_sees_marketing_score = False
         # Whether reps see marketing's engagement history of every handed lead (one CRM;
         # the data-sharing tactic sets it). A liaison's briefing shows it lead by lead.
         self.history_shared = False
         # Whether marketing already sees every outcome (one CRM): a liaison then has no
         # outcome left to carry back, so an outcome teaches the scoring once.
         self.outcomes_shared = False
+        # --- settings the causes of misalignment read and tactics change (sim/causes.py) ---
+        # Inbound volume: each function gives the share of today's market a campaign reaches
+        # for a lead of fit f; a lead is kept when its own keyed uniform is below their
+        # product, so every volume shares one thinning of the same market draw.
+        self.inbound_keep: list[Callable[[FunnelModel, float], float]] = []
+        # Hand-off lags: each gives the days before ``rep`` learns of ``lead`` (hybrid work).
+        self.handoff_lags: list[Callable[[FunnelModel, Lead, SalesRep], int]] = []
+        self.colocated: frozenset[SalesRep] = frozenset()  # reps who sit with marketing
+        self.handoff_rules_agreed = False  # one set of hand-off rules (no leaders' drift)
+        self.budget_resolved = False  # one owner settles budget disputes
+        self._inbound_keep_draws = KeyedNormals(cfg.seed, "inbound_keep/marketing")
         self.marketers = Marketer.create_agents(self, self.org.n_marketers, marketing_def)
         self.reps = SalesRep.create_agents(
             self, self.org.n_reps, list(range(self.org.n_reps)), rep_view, rep_accept
@@ -161,7 +169,10 @@ class FunnelModel(mesa.Model):
         )
         self.rep_order: tuple[SalesRep, ...] = tuple(self.reps)
 
-        # Each tactic's own run-time copy (its state never leaks to another model).
+        # The organisation's causes of misalignment (off unless its org sets them), then each
+        # tactic's own run-time copy (its state never leaks to another model). Causes run
+        # their hooks first, so a tactic acts on what a cause did.
+        self.causes: list[Tactic] = [c.attach(self) for c in org_causes(self.org)]
         self.tactics: list[Tactic] = attach_all(self, cfg.scenario.tactic_params().values())
         # --- adoption (issue 17): tactics adopted later, by day (set up in ``step``) -------
         self._adoptions = sorted(
@@ -176,14 +187,15 @@ class FunnelModel(mesa.Model):
         )
 
     def _hook_lists(self) -> dict[str, list[Tactic]]:
-        """For each hook, the adopted tactics that override it, in scenario order.
+        """For each hook, the causes and the adopted tactics that override it, causes first.
 
         Only tactics that override a hook are called for it (no-op calls off the hot path).
         """
+        acting = [*self.causes, *self.tactics]
         return {
             hook: [
                 t
-                for t in self.tactics
+                for t in acting
                 if t.adopted and getattr(type(t), hook) is not getattr(Tactic, hook)
             ]
             for hook in (
@@ -329,13 +341,28 @@ class FunnelModel(mesa.Model):
             u.tolist(),
             strict=True,
         )
+        keep = self.inbound_keep
         for f, i_, v, t, z_row, u_row in rows:
+            if keep and not self._reached(f):
+                self._inbound_count += 1  # a lead campaigns did not reach keeps its place
+                continue
             lead = Lead(self, MARKETING, f, i_, v, t, z_row, u_row, self._inbound_count)
             self.ledger.enter(Stage.LEAD)
             self.kpis.on_created(lead, inbound=True)
             marketer = marketers[self._inbound_count % n_m]
             self._inbound_count += 1
             marketer.receive(lead)
+
+    def _reached(self, fit: float) -> bool:
+        """Whether today's campaigns reach the next inbound lead (``inbound_keep``).
+
+        Its own keyed uniform (by its place in the market) against the product of the kept
+        shares: a lead kept at a lower volume is kept at every higher one.
+        """
+        share = 1.0
+        for keep in self.inbound_keep:
+            share *= keep(self, fit)
+        return _NORMAL.cdf(self._inbound_keep_draws[self._inbound_count]) < share
 
     def _deal_values(self, gen: np.random.Generator, n: int | None) -> Any:
         """Deal values: lognormal with mean ``deal_value_mean``."""
@@ -430,13 +457,23 @@ class FunnelModel(mesa.Model):
             lead.marketer.period_mqls += 1
         self.kpis.on_handoff(first=lead.handoffs == 1)
         rep = None
-        for tactic in self._hooks["route"]:
-            rep = tactic.route(self, lead)
-            if rep is not None:
-                break
+        for tactic in self._hooks["route"]:  # each sees every hand-off; the first rep named wins
+            chosen = tactic.route(self, lead)
+            if rep is None:
+                rep = chosen
         if rep is None:
             rep = self.rep_order[lead.territory % len(self.rep_order)]
+        lag = max((f(self, lead, rep) for f in self.handoff_lags), default=0)
+        if lag > 0:  # the rep learns of it later (the speed-to-lead clock runs meanwhile)
+            lead.rep = rep
+            self.schedule_after(lag, partial(self._reach_rep, lead))
+            return
         rep.assign(lead)
+
+    def _reach_rep(self, lead: Lead) -> None:
+        """A hand-off made with a lag reaches its rep (if the lead is still waiting)."""
+        if lead.stage is Stage.MQL:
+            lead.rep.assign(lead)
 
     def ignore(self, lead: Lead, by_choice: bool = False) -> None:
         """A handed lead expired in a rep's queue without a follow-up.
@@ -682,6 +719,7 @@ def resolve_config(
 
 
 _MESA_SCENARIO_KEYS = {"rng", "model", "_scenario_id"}
+_NORMAL = NormalDist()
 
 
 # Module-level functions (not lambdas) keep the model picklable for parallel launchers.

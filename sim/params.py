@@ -20,7 +20,7 @@ import dataclasses
 import enum
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from sim.policies import make_policy
 from sim.schema import (  # re-exported: the names every caller of sim.params has used
@@ -38,6 +38,7 @@ from sim.schema import param as param
 from sim.schema import plain as plain
 from sim.schema import reject_unknown as reject_unknown
 from sim.tactics import Tactic, make_tactic
+from sim.tactics.combined_funnel import COMBINED_FUNNEL
 
 
 class Funnel(enum.Enum):
@@ -130,6 +131,50 @@ class OrgParams(_Validated):
         unit="business days",
         doc="contract term; customers renew or churn at its end",
     )
+    # --- causes of misalignment (issue 15; sim/causes.py): all off in the built-in orgs ----
+    # An org file may leave them out (CAUSES: not required by the schema, unlike the rest).
+    budget_dispute: float = param(
+        0.0,
+        lo=0.0,
+        hi=0.9,
+        doc="share of marketing's lead-generation budget withheld while the teams dispute it "
+        "(0: no dispute)",
+    )
+    budget_lag_days: int = param(
+        20,
+        lo=0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="days before lead volume follows a change of the budget (campaigns in flight)",
+    )
+    separate_leaders: float = param(
+        0.0,
+        lo=0.0,
+        hi=1.0,
+        unit="per review",
+        doc="how far the two leaders' hand-off rules drift apart per review period (0: one "
+        "set of rules)",
+    )
+    hybrid_work: float = param(
+        0.0, lo=0.0, hi=1.0, doc="share of hand-offs made remotely (0: everyone on site)"
+    )
+    hybrid_delay_days: int = param(
+        1,
+        lo=0,
+        hi=MAX_STAGE_DAYS,
+        unit="business days",
+        doc="days before a rep learns of a hand-off made remotely",
+    )
+
+
+#: The organisation's causes of misalignment: optional in an org file (off when left out).
+CAUSES = (
+    "budget_dispute",
+    "budget_lag_days",
+    "separate_leaders",
+    "hybrid_work",
+    "hybrid_delay_days",
+)
 
 
 @dataclass
@@ -689,14 +734,19 @@ class BehaviourParams(_Validated):
 
 @dataclass
 class ScenarioParams:
-    """A scenario: the funnel definition and the tactics switched on, with their parameters.
+    """A scenario: the tactics switched on, with their parameters.
 
     ``tactics`` maps a tactic name to its parameters; the name selects the class from
     ``sim.tactics.REGISTRY`` unless the entry has a ``_target_`` naming a class elsewhere.
+
+    ``funnel`` is derived: ``combined`` when the ``combined_funnel`` tactic is on. It is kept
+    for the outputs' ``funnel`` column and for configs written before the combined funnel was
+    a tactic: ``funnel: combined`` switches the tactic on; ``funnel: separate`` beside the
+    tactic is refused (``None``, the default: whatever the tactics say).
     """
 
     name: str = "baseline"
-    funnel: Funnel = Funnel.separate
+    funnel: Optional[Funnel] = None  # noqa: UP045 (OmegaConf 2.3 reads no X | None)
     tactics: dict[str, Any] = field(default_factory=dict)
 
     def tactic_params(self) -> dict[str, Any]:
@@ -923,8 +973,8 @@ def _build_scenario(data: Any) -> ScenarioParams:
         raise ConfigError(
             f"scenario.{unknown[0]}: unknown key; allowed keys are funnel, name, tactics"
         )
-    funnel = data.get("funnel", Funnel.separate)
-    if not isinstance(funnel, Funnel):
+    funnel = data.get("funnel")
+    if funnel is not None and not isinstance(funnel, Funnel):
         try:
             funnel = Funnel(str(funnel))
         except ValueError:
@@ -942,6 +992,15 @@ def _build_scenario(data: Any) -> ScenarioParams:
     checked = {
         name: dict(spec) if isinstance(spec, dict) else spec for name, spec in tactics.items()
     }
+    # The funnel is the combined_funnel tactic (``funnel`` is derived; see ScenarioParams).
+    if funnel is Funnel.combined and COMBINED_FUNNEL not in checked:
+        checked = {COMBINED_FUNNEL: {}, **checked}
+    elif funnel is Funnel.separate and COMBINED_FUNNEL in checked:
+        raise ConfigError(
+            f"scenario.funnel = separate, but tactic {COMBINED_FUNNEL} is on: drop one of them "
+            "(the funnel follows the tactic)"
+        )
+    funnel = Funnel.combined if COMBINED_FUNNEL in checked else Funnel.separate
     scenario = ScenarioParams(name=str(data.get("name", "custom")), funnel=funnel, tactics=checked)
     scenario.tactic_params()  # tactics check their own parameters: ConfigError on a bad one
     return scenario

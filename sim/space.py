@@ -9,7 +9,8 @@ analysis and calibration alike:
   nor ``switched_off``. Each has a plausible range (``plausible=``: a prior, not the validity
   bounds) and its ``source=``. Keys: ``behaviour.<name>`` and
   ``scenario.tactics.<tactic>.<name>``;
-- **levers** (``Lever``): the decisions a scenario fixes: which tactics are on, the funnel, and
+- **levers** (``Lever``): the decisions a scenario fixes: which tactics are on (the combined
+  funnel is one), and
   each tactic's ``levers`` (the number of liaisons, the validation gate's capacity, ...);
 - **the organisation's numbers** (``OrgNumber``): ``OrgParams``, fixed by default;
 - **KPIs**: the registry's (``sim.kpis.KPIS``).
@@ -48,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.params import BehaviourParams, Funnel, OrgParams, ScenarioParams, SimConfig, build_config
+from sim.params import BehaviourParams, OrgParams, ScenarioParams, SimConfig, build_config
 from sim.schema import ConfigError
 from sim.tactics import (
     CONTRACT_FIELDS,
@@ -335,16 +336,9 @@ class ExperimentSpace:
         return out
 
     def levers(self, scenarios: Any = None) -> list[Lever]:
-        """The decisions: the funnel, each tactic on or off, and each tactic's levers."""
+        """The decisions: each tactic on or off (the combined funnel is one), and its levers."""
         names = self.tactics if scenarios is None else [n for n, _ in _tactics_of(scenarios)]
-        funnel = Lever(
-            key="scenario.funnel",
-            kind="choice",
-            default=Funnel.separate.value,
-            doc="one lead definition for both teams (combined) or one each (separate)",
-            choices=tuple(f.value for f in Funnel),
-        )
-        out = [funnel]
+        out: list[Lever] = []
         for name in names:
             out += self._levers.get(name) or tactic_levers(name)
         return out

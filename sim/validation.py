@@ -11,9 +11,11 @@ file); each has a ``kind`` that says how it is checked:
   excludes zero;
 - ``extreme``: the stated behaviour holds in a run of that extreme condition.
 
-``FACT_METRICS`` maps each fact to the model output that measures it. A fact in the file with
-no mapping fails validation with a note, so the file and the model cannot drift apart
-silently.
+Each fact names the KPI that measures it (``kpi:``, a name in the KPI registry
+``sim.kpis.KPIS`` or one of ``DERIVED``); reading the file refuses a name the registry does
+not know, and ``FACT_METRICS`` (fact id -> KPI) is read from the file, not kept by hand. A
+fact with no ``kpi`` fails validation with a note, so the file and the model cannot drift
+apart silently.
 """
 
 from __future__ import annotations
@@ -31,28 +33,6 @@ import yaml
 from sim.effects import paired_effects, t_interval
 
 FACTS_PATH = Path(__file__).resolve().parent / "data" / "stylized_facts.yaml"
-
-#: fact id -> the summary KPI that measures it (``churn_12m`` is 1 - ``retention_12m``).
-FACT_METRICS: dict[str, str] = {
-    "mql_never_worked": "mql_never_worked_share",
-    "mql_acceptance": "mql_acceptance_rate",
-    "mql_to_sql": "mql_to_sql_rate",
-    "lead_to_customer": "lead_to_customer_rate",
-    "speed_to_lead": "speed_to_lead_ratio",
-    "opportunity_win_rate": "win_rate",
-    "no_decision": "no_decision_share",
-    "lead_to_close_cycle": "sales_cycle_days_median",
-    "rep_selling_time": "rep_selling_share",
-    "prospecting_waste": "rep_prospecting_waste_share",
-    "gross_retention": "retention_12m",
-    "win_rate_uplift": "win_rate",
-    "churn_reduction": "churn_12m",
-    "lead_conversion_uplift": "mql_to_sql_rate",
-    "revenue_uplift": "revenue_per_year",
-    "alignment_shortens_cycle": "sales_cycle_days_median",
-    "separate_funnels_hurt_pipeline": "opportunities_per_month",
-    "black_hole_split": "unworked_by_choice_share",
-}
 
 
 @dataclass(frozen=True)
@@ -102,6 +82,7 @@ class Fact:
     range: tuple[float, float] = (math.nan, math.nan)
     holds: str = ""
     mapping: str = ""
+    kpi: str = ""  # the KPI that measures it (sim.kpis.KPIS, or DERIVED)
 
 
 #: Patterns the evidence implies without measuring them, held to a band honestly labelled
@@ -119,10 +100,14 @@ ASSUMED_FACTS: tuple[Fact, ...] = (
         credibility="assumption",
         scenario="baseline",
         metric="of the MQLs left unworked, the share the rep valued below its bar",
+        kpi="unworked_by_choice_share",
         target=0.55,
         range=(0.3, 0.8),
     ),
 )
+
+#: KPIs the facts use that are derived from the registry's (``with_derived``).
+DERIVED = {"churn_12m": "1 - retention_12m"}
 
 
 def load_facts(path: str | Path = FACTS_PATH, assumed: bool = True) -> list[Fact]:
@@ -136,7 +121,19 @@ def load_facts(path: str | Path = FACTS_PATH, assumed: bool = True) -> list[Fact
         if "target" in item:
             item["target"] = float(item["target"])
         facts.append(Fact(**item))
+    from sim.kpis import KPIS
+
+    for fact in facts:
+        if fact.kpi and fact.kpi not in KPIS and fact.kpi not in DERIVED:
+            raise ValueError(
+                f"{path}: fact {fact.id}: kpi {fact.kpi!r} is not in the KPI registry "
+                "(sim/kpis.py) nor derived (sim.validation.DERIVED)"
+            )
     return facts + list(ASSUMED_FACTS) if assumed else facts
+
+
+#: fact id -> the KPI that measures it, as the facts file (and ``ASSUMED_FACTS``) say.
+FACT_METRICS: dict[str, str] = {f.id: f.kpi for f in load_facts() if f.kpi}
 
 
 def ordering_sides(fact: Fact) -> tuple[str, str, str]:

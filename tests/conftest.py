@@ -24,9 +24,8 @@ ALL_TACTICS = list(sim.load_config(["scenario=full_alignment"]).scenario.tactics
 assert set(ALL_TACTICS) == set(tactic_names()), "full_alignment must switch on every tactic"
 SCENARIOS = {
     "baseline": {},
-    "combined_funnel": {"funnel": "combined"},
     **{name: {"tactics": [name]} for name in tactic_names()},
-    "full_alignment": {"funnel": "combined", "tactics": ALL_TACTICS},
+    "full_alignment": {"tactics": ALL_TACTICS},
 }
 
 

@@ -114,7 +114,7 @@ def test_malformed_yaml_is_refused_with_its_file_and_line():
 def test_an_empty_scenario_is_refused():
     with (
         conf_file("scenario", "_test_empty", "") as f,
-        pytest.raises(ConfigError, match=r"scenario.funnel: missing value"),
+        pytest.raises(ConfigError, match=r"scenario.tactics: missing value"),
     ):
         sim.load_config([f"scenario={f.name}", f.searchpath])
 

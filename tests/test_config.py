@@ -4,6 +4,7 @@ import pytest
 
 import sim
 from sim.params import ConfigError, Funnel
+from sim.tactics import tactic_names
 from tests.conftest import ROOT
 
 SCENARIO_FILES = sorted(p.stem for p in (ROOT / "conf/scenario").glob("*.yaml"))
@@ -39,12 +40,7 @@ def test_every_org_composes_and_runs(org):
 def test_full_alignment_has_every_tactic_and_a_combined_funnel():
     cfg = sim.load_config(["scenario=full_alignment"])
     assert cfg.scenario.funnel is Funnel.combined
-    assert set(cfg.scenario.tactics) == {
-        "liaison",
-        "shared_goals",
-        "lead_validation",
-        "data_sharing",
-    }
+    assert set(cfg.scenario.tactics) == set(tactic_names())
 
 
 def test_a_tactic_can_be_added_from_the_command_line():
@@ -61,7 +57,7 @@ def test_a_tactic_can_be_added_from_the_command_line():
         ("org.n_reps=-2", "org.n_reps = -2: must be in [0, 50000]"),
         ("behaviour.decay_floor=2", "behaviour.decay_floor = 2.0: must be in [0, 1]"),
         ("scenario=nope", "scenario=nope: no such scenario; choose one of: baseline"),
-        ("org=nope", "org=nope: no such org; choose one of: default, large, small"),
+        ("org=nope", "org=nope: no such org; choose one of: default, large, misaligned, small"),
         ("scenario.funnel=merged", "expected one of [separate, combined]"),
         ("days=ten", "days=ten: Value 'ten' of type 'str' could not be converted to Integer"),
     ],

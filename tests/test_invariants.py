@@ -30,7 +30,6 @@ configs = st.fixed_dictionaries(
         "contract_days": st.integers(20, 250),
         "contact_rate": st.floats(0, 1),
         "prospect_leads_per_hour": st.floats(0, 1),
-        "funnel": st.sampled_from(["separate", "combined"]),
         "tactics": st.lists(st.sampled_from(TACTICS), unique=True),
     }
 )

@@ -86,7 +86,7 @@ def test_levers_are_not_uncertainties(space):
     assert keys.isdisjoint(lever_keys)
     assert "scenario.tactics.liaison.n_liaisons" in lever_keys
     assert "scenario.tactics.liaison" in lever_keys  # the tactic on or off
-    assert "scenario.funnel" in lever_keys
+    assert "scenario.tactics.combined_funnel" in lever_keys  # the funnel is a tactic
 
 
 def test_kpis_and_organisation_come_from_their_registries(space):

@@ -118,10 +118,21 @@ def test_data_sharing_gives_reps_the_history_and_saves_rekeying():
 
 
 def test_combined_funnel_uses_one_definition():
-    model = FunnelModel(funnel="combined", days=5, warmup_days=0)
-    definitions = {m.definition for m in model.marketers} | {r.view for r in model.reps}
+    model = FunnelModel(tactics=["combined_funnel"], days=5, warmup_days=0)
+    definitions = {m.definition for m in model.marketers}
+    definitions |= {r.accept_definition for r in model.reps}
     assert len(definitions) == 1
     assert model.rep_sees_marketing_score
+    assert not FunnelModel(days=5, warmup_days=0).rep_sees_marketing_score
+
+
+def test_the_old_funnel_switch_is_the_combined_funnel_tactic():
+    old = sim.build_config(funnel="combined", tactics=["liaison"])
+    assert list(old.scenario.tactics) == ["combined_funnel", "liaison"]
+    assert old.scenario.funnel.value == "combined"
+    assert sim.build_config(tactics=["liaison"]).scenario.funnel.value == "separate"
+    with pytest.raises(sim.params.ConfigError, match="funnel = separate, but tactic"):
+        sim.build_config(funnel="separate", tactics=["combined_funnel"])
 
 
 def test_tactics_combine_freely():

@@ -9,6 +9,7 @@ each hook at a fixed point of the day:
 - ``intercept_handoff(model, lead) -> bool``: a lead marketing wants to hand over; return True
   to take custody of it (the lead-validation gate does, and hands it over later);
 - ``route(model, lead) -> SalesRep | None``: choose the rep for a handed lead (the liaison);
+  every tactic's ``route`` sees every hand-off, and the first rep named wins;
 - ``on_day(model)``: daily work after marketing and before reps (validation, SLA checks);
 - ``on_rejected(model, lead) -> bool``: a lead sales did not accept or qualify; return True
   to take custody (the liaison recycles it to nurture);

@@ -125,7 +125,9 @@ class DataSharing(Tactic):
 
     def _onboard(self, model: FunnelModel, rep: SalesRep) -> None:
         """A rep starts working in the shared CRM."""
-        if self.on("rep_view") and not model.rep_sees_marketing_score:
+        # (under a combined funnel reps read marketing's score instead: this view is then
+        # unused, whichever tactic is set up first)
+        if self.on("rep_view"):
             rep.view = LeadDefinition(1.0 - self.rep_view_intent_weight, self.rep_view_noise)
         if self.on("rekeying"):
             rep.rekey_hours = 0.0
