@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run decompose test lint bytecode clean-venv
+.PHONY: run decompose diagnose test lint bytecode clean-venv
 
 ## run: the tactic comparison on the default organisation (every scenario x (100 draws of the assumptions + 20 seeds at the defaults))
 run: $(STAMP) bytecode
@@ -14,6 +14,10 @@ run: $(STAMP) bytecode
 ## the comparison report (make run) embeds the newest one of its organisation
 decompose: $(STAMP) bytecode
 	$(PYTHON) -m experiments.decompose
+
+## diagnose: your funnel: fit the model to a CRM export (the example) and rank the tactics for it
+diagnose: $(STAMP) bytecode
+	$(PYTHON) -m experiments.diagnose data=examples/export.csv team=examples/team.yaml
 
 ## test: the test suite (exit 5, "no tests collected", fails like any other failure)
 test: $(STAMP) bytecode

@@ -155,6 +155,7 @@ def write_export(journeys: pd.DataFrame, path: str | Path, start: str = DEFAULT_
     from sim.io import atomic_write
 
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     table = to_csv_frame(journey_frame(journeys), start)
     atomic_write(path, lambda p: table.to_csv(p, index=False))
     return path
