@@ -439,6 +439,9 @@ def fit_table(
 ) -> pd.DataFrame:
     """fit.csv: each statistic, the client's value, the model's central interval, fitted how.
 
+    Then the client's own 95% interval (``client_lo``, ``client_hi``), ``unit``, ``kpi`` and
+    the ``definition``.
+
     ``client``: ``sim.export.statistics`` of the export; ``pred``: the posterior predictive
     simulations' statistics (``predictive``). ``fitted``: ``calibrated`` (in the
     calibration's distance), ``direct`` (a directly fitted number's statistic), ``no`` (shown
@@ -464,12 +467,12 @@ def fit_table(
             {
                 "statistic": name,
                 "client": row["value"],
-                "client_lo": row["lo"],
-                "client_hi": row["hi"],
                 "model_median": float(model[0]),
                 "model_lo": float(model[1]),
                 "model_hi": float(model[2]),
                 "fitted": how,
+                "client_lo": row["lo"],
+                "client_hi": row["hi"],
                 "unit": row["unit"],
                 "kpi": bool(row["kpi"]),
                 "definition": row["definition"],
@@ -483,3 +486,68 @@ def matches(fit: pd.DataFrame) -> pd.Series:
     both = fit[["client_lo", "client_hi", "model_lo", "model_hi"]].notna().all(axis=1)
     overlap = (fit.model_lo <= fit.client_hi) & (fit.client_lo <= fit.model_hi)
     return overlap.where(both)
+
+
+# --- recovery: fit an export the model made, whose parameters are known ---------------------
+
+
+def recover(
+    truth: SimConfig,
+    particles: int = 300,
+    accept: float = 0.5,
+    warmup_days: int | None = None,
+    seed: int = 0,
+    n_jobs: int = -1,
+    space: Mapping[str, tuple[float, float]] | None = None,
+    statistics: list[str] | None = None,
+    progress: Callable | None = None,
+) -> pd.DataFrame:
+    """Fit the export of one run of ``truth``: ``posterior_table`` with ``true`` and ``covered``.
+
+    ``covered``: the true value lies inside the fitted interval.
+
+    The export goes through the CSV reader's frame (``journey_frame``), the organisation's
+    numbers are fitted directly as from a client's export (team sizes from ``truth``), and
+    the behavioural parameters in ``space`` (default: every ``fitted=`` one) are calibrated
+    on the statistics the export has (or ``statistics``).
+    """
+    from sim.runner import run
+
+    warmup = truth.warmup_days if warmup_days is None else warmup_days
+    result = run(dataclasses.replace(truth, record_journeys=True))
+    frame = ex.journey_frame(result.journeys)
+    export = ex.Export(
+        frame=frame,
+        end_day=int(frame[list(ex.DAYS)].to_numpy().max()),
+        start=ex.DEFAULT_START,
+        rows=len(frame),
+    )
+    direct = direct_fit(export)
+    team = {k: getattr(truth.org, k) for k in ex.TEAM_KEYS}
+    base = build_config(
+        truth,
+        seed=0,
+        days=export.end_day,
+        warmup_days=warmup,
+        record_journeys=False,
+        **team,
+        **direct,
+    )
+    observed = ex.values(frame, window_of(base))
+    names = statistics or distance_statistics(observed, ())
+    post = calibrate(
+        base,
+        observed,
+        names,
+        particles=particles,
+        accept=accept,
+        seed=seed,
+        n_jobs=n_jobs,
+        progress=progress,
+        space=space,
+    )
+    table = posterior_table(post, {k: getattr(truth.behaviour, k) for k in post.space})
+    table["covered"] = (table["true"] >= table["posterior_lo"]) & (
+        table["true"] <= table["posterior_hi"]
+    )
+    return table
