@@ -276,7 +276,7 @@ def diagnose_targets(quick: bool, record) -> list[dict]:
     from sim import export as ex
     from sim.runner import run
 
-    leads = 2_000 if quick else FIT_LEADS
+    leads = 5_000 if quick else FIT_LEADS
     per_day = sim.params.OrgParams().inbound_leads_per_day * 1.13  # and the reps' prospects
     cfg = sim.load_config([f"days={round(leads / per_day)}", "record_journeys=true"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -284,7 +284,7 @@ def diagnose_targets(quick: bool, record) -> list[dict]:
         n = len(ex.read_export(data).frame)
         team = Path(tmp) / "team.yaml"
         team.write_text(f"n_reps: {cfg.org.n_reps}\nn_marketers: {cfg.org.n_marketers}\n")
-        sizes = ["particles=40", "check=4"] if quick else []
+        sizes = ["particles=40", "check=4", "warmup_days=20"] if quick else []
         started = time.perf_counter()
         status = diagnose.main(
             [f"data={data}", f"team={team}", "compare=false", f"hydra.run.dir={tmp}/out", *sizes]

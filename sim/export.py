@@ -291,12 +291,13 @@ def _parse(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     dates: dict[str, np.ndarray] = {}
     for column, day in DATES.items():
         text = table[column].str.strip()
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        if getattr(parsed.dt, "tz", None) is not None:  # a timestamp with a zone: its date
-            parsed = parsed.dt.tz_localize(None)
+        # The ISO date a value starts with: a timestamp (2024-01-05T10:00:00.000+0000, as
+        # Salesforce writes) counts on the calendar day it names, whatever its zone.
+        head = text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$", expand=False)
+        parsed = pd.to_datetime(head, format="%Y-%m-%d", errors="coerce")
         unparsable = (text != "") & parsed.isna()
         bad[f"unparsable {column}"] = unparsable.to_numpy()
-        dates[day] = parsed.dt.normalize().to_numpy(dtype="datetime64[D]")
+        dates[day] = parsed.to_numpy(dtype="datetime64[D]")
     bad["empty created_date"] = (table["created_date"].str.strip() == "").to_numpy()
     created = dates["created"]
     for column, day in DATES.items():

@@ -154,6 +154,7 @@ def _damage(csv_text, tmp_path, edits):
     ("column", "value", "reason"),
     [
         ("mql_date", "31/02/2024", "unparsable mql_date"),
+        ("mql_date", "2024-02-31", "unparsable mql_date"),
         ("created_date", "soon", "unparsable created_date"),
         ("created_date", "", "empty created_date"),
         ("sql_date", "2000-01-03", "sql_date before created_date"),
@@ -169,6 +170,16 @@ def test_a_row_fault_skips_the_row_and_says_where(csv_text, tmp_path, column, va
     (found,) = [k for k in export.skipped if k.startswith(reason)]
     assert export.skipped[found] == [5, 9]  # file lines: header is line 1, row 0 is line 2
     assert export.skipped_lines()[0].startswith(f"2 row(s) skipped: {reason}")
+
+
+def test_timestamps_count_on_the_day_they_name(csv_text, tmp_path):
+    table = pd.read_csv(pd.io.common.StringIO(csv_text), dtype=str, keep_default_na=False)
+    plain = ex.read_export(_damage(csv_text, tmp_path, [])[0]).frame
+    stamps = [(0, "created_date", table.loc[0, "created_date"] + "T23:59:00.000+0000")]
+    stamps += [(1, "created_date", table.loc[1, "created_date"] + " 08:00:00-05:00")]
+    stamped = ex.read_export(_damage(csv_text, tmp_path, stamps)[0])
+    assert not stamped.skipped
+    assert (stamped.frame["created"] == plain["created"]).all()
 
 
 def test_a_duplicate_lead_id_is_a_row_fault(csv_text, tmp_path):
