@@ -327,6 +327,9 @@ def _compare(
     if own["draws"]:
         space = ExperimentSpace()
         table = space.sample(own["draws"], seed=own["seed"], scenarios=configs)
+        # a behavioural assumption set on the command line (behaviour.x=...) stays as set
+        pinned = [a.split("=", 1)[0].lstrip("+") for a in rest]
+        table = table.drop(columns=[c for c in table.columns if c in pinned])
         drawn = post.draw(own["draws"], own["seed"])
         for d in range(1, own["draws"] + 1):
             seed = seeds.stop + d - 1
@@ -401,7 +404,13 @@ def your_funnel(rep: Any, result: dict[str, Any], own: dict[str, Any]) -> None:
     )
     direct = ", ".join(f"{k} = {v:,.4g}" for k, v in result["direct"].items())
     team = ", ".join(f"{k} = {v}" for k, v in result["team"].items()) or "defaults"
-    rep.para(f"Fitted directly from the export: {direct}. From the team file: {team}.")
+    left = [k for k in fit.DIRECT if k not in result["direct"]]
+    kept = (
+        f" Not in the export, so left at the default organisation's: {', '.join(left)}."
+        if left
+        else ""
+    )
+    rep.para(f"Fitted directly from the export: {direct}. From the team file: {team}.{kept}")
     rep.heading("What your data pins down")
     rep.table(posterior.set_index("parameter").round(4))
     pinned = posterior.loc[posterior.identified == "yes", "parameter"].tolist()
