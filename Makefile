@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run decompose view test lint bytecode clean-venv
+.PHONY: run decompose view diagnose test lint bytecode clean-venv
 
 ## run: the tactic comparison on the default organisation (every scenario x (100 draws of the assumptions + 20 seeds at the defaults))
 run: $(STAMP) bytecode
@@ -19,6 +19,10 @@ decompose: $(STAMP) bytecode
 ## for python -m sim.view, e.g. make view ARGS="org=small scenario=liaison port=9000"
 view: $(STAMP) bytecode
 	$(PYTHON) -m sim.view $(ARGS)
+
+## diagnose: your funnel: fit the model to a CRM export (the example) and rank the tactics for it
+diagnose: $(STAMP) bytecode
+	$(PYTHON) -m experiments.diagnose data=examples/export.csv team=examples/team.yaml
 
 ## test: the test suite (exit 5, "no tests collected", fails like any other failure)
 test: $(STAMP) bytecode

@@ -7,6 +7,7 @@ Usage::
     python -m experiments.bench only=pipeline   # only the study runner's targets
     python -m experiments.bench only=model      # only the model's targets
     python -m experiments.bench only=draws job_repeats=3   # the main job against draws=0
+    python -m experiments.bench only=diagnose   # only the fit of a 20,000-lead CRM export
     python -m experiments.bench profile=1       # also the top of a profile of one run
     python -m experiments.bench out=docs/bench
 
@@ -33,6 +34,11 @@ noise-only comparison), each as its own process on the same code, ``job_repeats`
 (default 3: a round takes minutes), round ``i`` with ``draw_seed`` + i; at most 5x. Not in
 ``quick=1`` (unless ``only=draws``, where it is a small version); ``keep=DIR`` keeps the
 studies.
+
+The diagnostic's target (issue 16): fitting a 20,000-lead CRM export (the default
+organisation's own export, ``sim.export``) with ``python -m experiments.diagnose`` at its
+default sizes (300 calibration runs, 20 check runs; ``compare=false``) takes minutes, not
+hours, on 2 cores: one round (it is long), wall time in seconds.
 
 Writes ``bench.csv`` (every measurement), ``targets.csv``, ``bench.png``/``.svg`` (time
 against leads created, log-log, with the linear reference; with the model's targets) and,
@@ -72,7 +78,8 @@ OPTIONS = {
     "draw_seed": 0,
     "keep": "",
 }
-GROUPS = ("all", "model", "pipeline", "draws")
+GROUPS = ("all", "model", "pipeline", "draws", "diagnose")
+FIT_LEADS = 20_000  # the diagnostic target: a 20,000-lead export
 PIPELINE_RUNS, PIPELINE_DAYS = 500, 250  # the overhead study: 500 runs of the small org
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -355,6 +362,40 @@ def draws_targets(quick: bool, repeats: int, draw_seed: int, keep: str, record) 
     ]
 
 
+def diagnose_targets(quick: bool, record) -> list[dict]:
+    """The diagnostic's target: fit a 20,000-lead export (its default sizes) in minutes."""
+    from experiments import diagnose
+    from sim import export as ex
+    from sim.runner import run
+
+    leads = 5_000 if quick else FIT_LEADS
+    per_day = sim.params.OrgParams().inbound_leads_per_day * 1.13  # and the reps' prospects
+    days = round(leads / per_day)  # the export is every lead's journey: no warm-up needed
+    cfg = sim.load_config([f"days={days}", "warmup_days=0", "record_journeys=true"])
+    with tempfile.TemporaryDirectory() as tmp:
+        data = ex.write_export(run(cfg).journeys, Path(tmp) / "export.csv")
+        n = len(ex.read_export(data).frame)
+        team = Path(tmp) / "team.yaml"
+        team.write_text(f"n_reps: {cfg.org.n_reps}\nn_marketers: {cfg.org.n_marketers}\n")
+        sizes = ["particles=40", "check=4", "warmup_days=10"] if quick else []
+        started = time.perf_counter()
+        status = diagnose.main(
+            [f"data={data}", f"team={team}", "compare=false", f"hydra.run.dir={tmp}/out", *sizes]
+        )
+        wall = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"python -m experiments.diagnose exited {status}")
+    record("diagnose", leads=n, days=cfg.days, wall_seconds=wall)
+    return [
+        target(
+            f"diagnose: fit a {n:,}-lead export ({'quick' if quick else 'default'} sizes), seconds",
+            "<= 900 (minutes, not hours)",
+            [wall],
+            lambda m: m <= 900,
+        )
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure every target and write the results."""
     parsed = parse(argv, __doc__, OPTIONS)
@@ -395,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     if opts["only"] in ("all", "draws") and not (quick and opts["only"] == "all"):
         jobs = max(1, opts["job_repeats"])
         targets += draws_targets(quick, jobs, opts["draw_seed"], opts["keep"], record)
+    if opts["only"] in ("all", "diagnose"):
+        targets += diagnose_targets(quick, record)
     table = pd.DataFrame(targets)
     out = Path(opts["out"])
     out.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ launcher), each from its own ``summary.json`` and ``config.json``.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,8 +107,12 @@ def aggregate(
     baseline: str = "baseline",
     decomposition: str | Path | None = None,
     decompositions: str | Path = dec.DEFAULT_ROOT,
+    preface: Callable[[Report], None] | None = None,
 ) -> Comparison:
     """Read every run under ``root`` and write the comparison into ``out_dir`` (default root).
+
+    ``preface``, if given, adds the report's first sections (``experiments.diagnose``: "Your
+    funnel", the fit of the client's export), before the question.
 
     Writes the tidy table (``runs.parquet`` and ``runs.csv``, unless it is the study's own,
     already there), ``effects.csv``, the figures under ``figures/`` (PNG and SVG),
@@ -210,7 +215,7 @@ def aggregate(
         png = figs / "decomposition.png"
         embedded = (found, comparison_settings(root, runs), png if png in copies else None)
     report = build_report(
-        runs, effects, table, fig_paths, baseline, embedded, decompositions, honest
+        runs, effects, table, fig_paths, baseline, embedded, decompositions, honest, preface
     )
     atomic_write(out / "report.md", lambda p: p.write_text(report.to_markdown(out)))
     atomic_write(out / "report.html", lambda p: p.write_text(report.to_html()))
@@ -333,13 +338,19 @@ def build_report(
     decomposition: tuple[dec.Decomposition, dict[str, Any], Path | None] | None = None,
     decompositions: str | Path = dec.DEFAULT_ROOT,
     honest: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
+    preface: Callable[[Report], None] | None = None,
 ) -> Report:
-    """The consultant's report: question, organisation, ranked answer, figures, caveats."""
+    """The consultant's report: question, organisation, ranked answer, figures, caveats.
+
+    ``preface`` adds sections before the question (see ``aggregate``).
+    """
     first = runs.iloc[0]
     org = first["org"]
     n = _pairs(effects)
     years = (first.days - first.warmup_days) / BUSINESS_DAYS_PER_YEAR
     rep = Report(f"Which sales-marketing alignment tactics pay for the '{org}' organisation?")
+    if preface is not None:
+        preface(rep)
     rep.heading("The question")
     rep.para(
         f"How much does each alignment tactic change revenue, win rate and customer "
