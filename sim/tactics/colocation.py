@@ -75,6 +75,25 @@ class Colocation(Tactic):
         plausible=("loguniform", 0.00025, 0.004),
         source="assumption: half of data_sharing.feedback_rate (hearsay, not records)",
     )
+    # --- costs (issue 17; the tactic contract)
+    one_off_cost: float = param(
+        50_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency",
+        doc="moving both teams onto one floor",
+        plausible=("loguniform", 10_000.0, 150_000.0),
+        source="assumption: office moves and refits of a few tens of desks",
+    )
+    running_cost_per_year: float = param(
+        0.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency/year",
+        doc="extra office cost per year of sitting together",
+        plausible=("uniform", 0.0, 30_000.0),
+        source="assumption: from none (space swapped) to a larger shared floor",
+    )
 
     def setup(self, model: FunnelModel) -> None:
         """Seat the marketers and as many reps as the floor holds."""

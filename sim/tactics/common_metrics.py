@@ -53,6 +53,25 @@ class CommonMetrics(Tactic):
         source="assumption: a follow-up metric moves a few percent of hours; CSO Insights: reps "
         "spend about a quarter of their time generating their own leads",
     )
+    # --- costs (issue 17; the tactic contract)
+    one_off_cost: float = param(
+        10_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency",
+        doc="building one funnel dashboard both teams see",
+        plausible=("uniform", 3_000.0, 30_000.0),
+        source="assumption: a BI dashboard built over the CRM in days to weeks",
+    )
+    running_cost_per_year: float = param(
+        5_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency/year",
+        doc="dashboard licences and upkeep per year",
+        plausible=("uniform", 1_000.0, 15_000.0),
+        source="assumption: BI seats for both teams",
+    )
 
     def setup(self, model: FunnelModel) -> None:
         """Measure both teams on the funnel."""

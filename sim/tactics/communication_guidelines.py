@@ -106,6 +106,16 @@ class CommunicationGuidelines(Tactic):
         source="assumption: as data_sharing.feedback_rate (scoring retuned over hundreds of "
         "outcomes)",
     )
+    # --- costs (issue 17; the tactic contract)
+    one_off_cost: float = param(
+        5_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency",
+        doc="drafting the lead definition and hand-off agreement (workshops of both teams)",
+        plausible=("uniform", 2_000.0, 15_000.0),
+        source="assumption: a few days of both teams' leaders and an outside facilitator",
+    )
 
     def setup(self, model: FunnelModel) -> None:
         """Agree the definition and the meetings; nothing reported yet."""

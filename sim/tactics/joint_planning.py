@@ -66,6 +66,25 @@ class JointPlanning(Tactic):
         plausible=("uniform", 1.0, 4.0),
         source="assumption: a monthly campaign-planning session of one to a few hours per rep",
     )
+    # --- costs (issue 17; the tactic contract)
+    one_off_cost: float = param(
+        10_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency",
+        doc="setting up account lists and campaign targeting",
+        plausible=("uniform", 5_000.0, 30_000.0),
+        source="assumption: an account-based marketing set-up project of weeks",
+    )
+    running_cost_per_year: float = param(
+        20_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency/year",
+        doc="account data and targeting tools per year",
+        plausible=("loguniform", 8_000.0, 60_000.0),
+        source="assumption: intent-data and ABM platform licences for a small team",
+    )
 
     def setup(self, model: FunnelModel) -> None:
         """Aim the campaigns; no hours taken yet."""

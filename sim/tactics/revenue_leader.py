@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from sim.schema import param
 from sim.tactics import Tactic
 from sim.tactics.communication_guidelines import agree_definition
 
@@ -38,6 +39,26 @@ class RevenueLeader(Tactic):
         "one_definition": "one lead definition imposed on both teams",
         "one_leader": "one leader, one goal: hand-off rules do not drift apart",
     }
+    # --- costs (issue 17; the tactic contract)
+    one_off_cost: float = param(
+        60_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency",
+        doc="recruiting a Chief Revenue Officer",
+        plausible=("uniform", 30_000.0, 120_000.0),
+        source="assumption: executive search fees of about a quarter to a third of a first "
+        "year's pay",
+    )
+    running_cost_per_year: float = param(
+        300_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency/year",
+        doc="the Chief Revenue Officer's pay and overheads per year",
+        plausible=("loguniform", 200_000.0, 500_000.0),
+        source="assumption: an executive's total compensation in a mid-sized B2B firm",
+    )
 
     def setup(self, model: FunnelModel) -> None:
         """Put both teams under one leader."""
