@@ -166,6 +166,7 @@ def portfolio_config(
     """``base`` with ``portfolio``'s tactics, each adopted on its day in ``days``."""
     data = config_dict(base)
     data["scenario"]["tactics"] = {t: {**specs[t], "adoption_day": days[t]} for t in portfolio}
+    data["scenario"].pop("funnel", None)  # the funnel follows the tactics (combined_funnel)
     data["scenario"]["name"] = name or pf.name_of(portfolio)
     return build_config(data)
 

@@ -36,6 +36,9 @@ def full_alignment(current: str = "") -> str:
         *(f"  - /tactic@tactics.{n}: {n}" for n in order),
         "  - _self_",
         "",
+        "# (tactics: {} keeps the key when an override removes every tactic above)",
+        "tactics: {}",
+        "",
     ]
     return "\n".join(lines)
 

@@ -21,8 +21,8 @@ What is where (EMA's vocabulary, the project's declarations):
   ``loguniform`` as ``RealParameter.from_dist`` with the scipy distribution (a whole-number
   parameter drawn so is rounded to the nearest whole number when it is run). A tactic's
   uncertainties only act in experiments where the tactic is on.
-- **levers**: the funnel (``CategoricalParameter``), each registered tactic on or off
-  (``BooleanParameter`` named after the tactic) and each tactic's levers (the number of
+- **levers**: each registered tactic on or off (``BooleanParameter`` named after the
+  tactic; the combined funnel is one) and each tactic's levers (the number of
   liaisons, ...), over their validity bounds unless ``lever_ranges`` narrows them.
 - **outcomes**: every KPI of the registry (or those named in ``kpis``): a ``ScalarOutcome``
   to maximise, minimise or merely record, as the KPI's direction says; with replications, an
@@ -40,7 +40,7 @@ What is where (EMA's vocabulary, the project's declarations):
 EMA names must be Python identifiers, so each parameter's EMA name is short and its
 ``variable_name`` is its key in the config: ``follow_up_hours`` (``behaviour.follow_up_hours``),
 ``liaison__feedback_rate`` (``scenario.tactics.liaison.feedback_rate``), ``liaison`` (the
-tactic switched on), ``funnel``. ``names(model)`` maps one to the other.
+tactic switched on). ``names(model)`` maps one to the other.
 
 EMA Workbench registers each outcome name with its kind once per process (for
 ``save_results``): one session uses either one number per experiment (``seeds=None``, or
@@ -88,7 +88,7 @@ def ema_name(key: str) -> str:
         return parts[1]
     if parts[:2] == ["scenario", "tactics"]:
         return "__".join(parts[2:])
-    return parts[-1]  # scenario.funnel
+    return parts[-1]
 
 
 class RunFunction:
@@ -124,11 +124,8 @@ class RunFunction:
                 if key.startswith(prefix) and key not in self._kinds:  # a lever
                     spec[key.removeprefix(prefix)] = _plain(value)
             specs[name] = spec
-        scenario = {
-            "name": SCENARIO_NAME,
-            "funnel": str(values.get("scenario.funnel", base.funnel.value)),
-            "tactics": specs,
-        }
+        # (the funnel follows the combined_funnel tactic, one of the switches)
+        scenario = {"name": SCENARIO_NAME, "tactics": specs}
         changes: dict[str, Any] = {"scenario": scenario}
         if SEED in values:
             changes["seed"] = int(values[SEED])
@@ -230,8 +227,6 @@ def _lever(ema: Any, lever: Lever, default: Any, bounds: tuple[float, float] | N
 
 def _lever_default(lever: Lever, base: SimConfig) -> Any:
     parts = lever.key.split(".")
-    if lever.key == "scenario.funnel":
-        return base.scenario.funnel.value
     tactic = base.scenario.tactic_params().get(parts[2])
     if len(parts) == 3:
         return tactic is not None

@@ -120,11 +120,20 @@ KPIS: dict[str, Kpi] = {
             NEUTRAL,
             fmt=_PCT,
         ),
-        Kpi("mql_acceptance_rate", "rate", "MQLs accepted by sales (SAL) / MQLs", HIGHER, fmt=_PCT),
+        Kpi(
+            "mql_acceptance_rate",
+            "rate",
+            "MQLs accepted by sales (SAL) / MQLs, both counted in the window (a ratio of flows, "
+            "as mql_to_sql_rate)",
+            HIGHER,
+            fmt=_PCT,
+        ),
         Kpi(
             "mql_to_sql_rate",
             "rate",
-            "marketing-sourced opportunities / MQLs",
+            "marketing-sourced opportunities / MQLs, both counted in the window (a ratio of "
+            "flows: at a handful of leads it can exceed 1, when opportunities of MQLs handed "
+            "over in the warm-up open in the window)",
             HIGHER,
             "MQL-to-SQL rate",
             fmt=_PCT,

@@ -6,9 +6,9 @@ no model logic: the model runs as ``python -m sim`` would run it, and every numb
 read from each model's ``DataCollector`` and described by the registries:
 
 - the controls come from the declared experiment space (``sim.space.ExperimentSpace``): the
-  organisation's numbers (``organisation()``), the funnel and each tactic's switch and levers
-  (``levers()``, read from the tactic registry in ``sim/tactics``), and the config groups'
-  files (``conf/org``, ``conf/scenario`` and any ``--config-dir``);
+  organisation's numbers (``organisation()``) and each tactic's switch and levers (the
+  combined funnel is one; ``levers()``, read from the tactic registry in ``sim/tactics``),
+  and the config groups' files (``conf/org``, ``conf/scenario`` and any ``--config-dir``);
 - ``Controls.overrides`` turns the controls into the Hydra overrides ``python -m sim`` takes
   (printed as the command that reproduces the run), composed by ``sim.load_config``; a
   scenario whose tactics were changed is labelled ``<scenario>~<hash>`` as on the command line;
@@ -120,11 +120,6 @@ def tactic_levers() -> dict[str, list[Lever]]:
     return out
 
 
-def funnel_choices() -> tuple[str, ...]:
-    """The funnel lever's choices (``separate``, ``combined``)."""
-    return next(lv for lv in ExperimentSpace().levers() if lv.key == "scenario.funnel").choices
-
-
 def choices(group: str, extra: Sequence[str] = ()) -> list[str]:
     """The files of config group ``group`` (``org``, ``scenario``), with ``--config-dir``'s."""
     from sim.config import group_options
@@ -140,7 +135,6 @@ class Controls:
         org: the organisation profile (``conf/org/<org>.yaml``).
         org_numbers: the profile's numbers the user changed, by name (``n_reps``).
         scenario: the scenario compared with the baseline (``conf/scenario/<scenario>.yaml``).
-        funnel: ``separate`` or ``combined``; None keeps the scenario file's.
         tactics: the tactics switched on, each with the levers the user set (by lever name);
             None keeps the scenario file's tactics with their own values.
         seed: the seed both models share.
@@ -152,7 +146,6 @@ class Controls:
     org: str = "default"
     org_numbers: dict[str, float] = field(default_factory=dict)
     scenario: str = "full_alignment"
-    funnel: str | None = None
     tactics: dict[str, dict[str, Any]] | None = None
     seed: int = 1
     days: int = SimConfig.days
@@ -168,12 +161,11 @@ class Controls:
         """The chosen scenario's own overrides: its file, then the user's changes to it.
 
         ``file``: the scenario file's config (composed here if not given), against which the
-        funnel and the tactics are compared, so only real changes become overrides.
+        tactics (the combined funnel is one) are compared, so only real changes become
+        overrides.
         """
         file = file or scenario_file(self.scenario, self.extra)
         out = [f"scenario={self.scenario}"]
-        if self.funnel is not None and self.funnel != file.scenario.funnel.value:
-            out.append(f"scenario.funnel={self.funnel}")
         if self.tactics is None:
             return out
         have = file.scenario.tactic_params()
@@ -210,21 +202,21 @@ def _searchpath(extra: Sequence[str]) -> list[str]:
 
 
 def scenario_file(name: str, extra: Sequence[str] = ()) -> SimConfig:
-    """Scenario ``name`` as its file defines it (its funnel and tactics with their values)."""
+    """Scenario ``name`` as its file defines it (its tactics with their values)."""
     import sim
 
     return sim.load_config([f"scenario={name}", *_searchpath(extra)])
 
 
-def scenario_switches(name: str, extra: Sequence[str] = ()) -> tuple[str, dict[str, dict]]:
-    """Scenario ``name``'s funnel and tactics as the controls show them (lever -> value)."""
+def scenario_switches(name: str, extra: Sequence[str] = ()) -> dict[str, dict]:
+    """Scenario ``name``'s tactics as the controls show them (lever -> value)."""
     cfg = scenario_file(name, extra)
     levers = tactic_levers()
     tactics = {
         t: {lv.name: getattr(params, lv.name) for lv in levers.get(t, [])[1:]}
         for t, params in cfg.scenario.tactic_params().items()
     }
-    return cfg.scenario.funnel.value, tactics
+    return tactics
 
 
 def tactic_file_levers(name: str, extra: Sequence[str] = ()) -> dict[str, Any]:

@@ -157,7 +157,9 @@ class NurturePool:
         # the buyer at the engagement it came in with (Lead.touch).
         in_window = window <= day
         intent = np.where(
-            in_window, now + b.nurture_intent_gain * (1.0 - now), np.maximum(now, self.intent0[slots])
+            in_window,
+            now + b.nurture_intent_gain * (1.0 - now),
+            np.maximum(now, self.intent0[slots]),
         )
         self.intent[slots] = intent
         self.intent_day[slots] = day

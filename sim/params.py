@@ -921,7 +921,8 @@ def build_config(data: dict[str, Any] | SimConfig | None = None, **overrides: An
             nested[section] = dataclasses.asdict(nested[section])
     if isinstance(nested.get("scenario"), ScenarioParams):
         sc = nested["scenario"]
-        nested["scenario"] = {"name": sc.name, "funnel": sc.funnel, "tactics": dict(sc.tactics)}
+        # (its funnel follows its tactics: carried over, it would contradict a tactics override)
+        nested["scenario"] = {"name": sc.name, "tactics": dict(sc.tactics)}
     top_keys = {f.name for f in dataclasses.fields(SimConfig)}
     unknown = sorted(set(nested) - top_keys)
     if unknown:

@@ -29,7 +29,6 @@ from sim.live import (
     Controls,
     Pair,
     choices,
-    funnel_choices,
     latest,
     org_numbers,
     profile_numbers,
@@ -54,12 +53,10 @@ NUMBERS = org_numbers()
 
 
 def _start() -> Controls:
-    funnel, tactics = scenario_switches(SETTINGS["scenario"], EXTRA)
     return Controls(
         org=SETTINGS["org"],
         scenario=SETTINGS["scenario"],
-        funnel=funnel,
-        tactics=tactics,
+        tactics=scenario_switches(SETTINGS["scenario"], EXTRA),
         seed=SETTINGS["seed"],
         days=SETTINGS["days"],
         extra=EXTRA,
@@ -268,8 +265,7 @@ def _set(**changes: Any) -> None:
 
 
 def _choose_scenario(name: str) -> None:
-    funnel, tactics = scenario_switches(name, EXTRA)
-    _set(scenario=name, funnel=funnel, tactics=tactics)
+    _set(scenario=name, tactics=scenario_switches(name, EXTRA))
 
 
 def _choose_org(name: str) -> None:
@@ -308,7 +304,7 @@ def _number_input(label: str, kind: str, value: Any, on_value: Any, **kw: Any) -
 
 @solara.component
 def ControlPanel() -> None:  # noqa: N802 (Solara components are named like classes)
-    """The sidebar: organisation, scenario, funnel, tactics and their levers, seed, days."""
+    """The sidebar: organisation, scenario, tactics and their levers, seed, days."""
     c = controls.value
     busy = step_task.pending or play_task.pending or end_task.pending
     solara.Select(
@@ -334,13 +330,6 @@ def ControlPanel() -> None:  # noqa: N802 (Solara components are named like clas
         values=choices("scenario", EXTRA),
         value=c.scenario,
         on_value=_choose_scenario,
-        disabled=busy,
-    )
-    solara.Select(
-        "funnel",
-        values=list(funnel_choices()),
-        value=c.funnel,
-        on_value=lambda v: _set(funnel=v),
         disabled=busy,
     )
     for tactic, levers in LEVERS.items():

@@ -29,10 +29,8 @@ def test_a_longer_median_wait_delays_every_buyer_not_yet_in_market():
 
 def _journeys(days=300, **behaviour):
     overrides = [f"behaviour.{k}={v}" for k, v in behaviour.items()]
-    cfg = sim.load_config(
-        [f"days={days}", "org=small", "warmup_days=50", "seed=4", "record_journeys=true"]
-        + overrides
-    )
+    run = [f"days={days}", "org=small", "warmup_days=50", "seed=4", "record_journeys=true"]
+    cfg = sim.load_config([*run, *overrides])
     return sim.run(cfg)
 
 

@@ -113,8 +113,7 @@ def _by_hand(row, levers, names, base, seed):
         elif len(parts) == 4 and parts[2] in tactics:
             kind = type(getattr(tactic_class(parts[2])(), parts[3]))
             tactics[parts[2]][parts[3]] = kind(np.floor(value + 0.5) if kind is int else value)
-    funnel = levers.get("funnel", base.scenario.funnel.value)
-    data["scenario"] = {"name": "by_hand", "funnel": funnel, "tactics": tactics}
+    data["scenario"] = {"name": "by_hand", "tactics": tactics}
     data["seed"] = seed
     return build_config(data)
 
@@ -126,8 +125,8 @@ def test_outcomes_are_what_sim_run_gives_for_the_same_inputs_and_seed():
     m = sim.ema.model(TINY, seeds=seeds, kpis=KPI_NAMES)
     policies = {
         "none": {},  # every lever at its base value: the baseline
-        "three_tactics": {
-            "funnel": "combined",
+        "four_tactics": {
+            "combined_funnel": True,
             "liaison": True,
             "liaison__n_liaisons": 2,
             "data_sharing": True,
@@ -150,7 +149,12 @@ def test_outcomes_are_what_sim_run_gives_for_the_same_inputs_and_seed():
         for j, seed in enumerate(seeds):
             cfg = _by_hand(row, levers, names, base, seed)
             if levers:
-                assert set(cfg.scenario.tactics) == {"liaison", "data_sharing", "lead_validation"}
+                assert set(cfg.scenario.tactics) == {
+                    "combined_funnel",
+                    "liaison",
+                    "data_sharing",
+                    "lead_validation",
+                }
                 assert cfg.scenario.tactic_params()["liaison"].n_liaisons == 2
             summary = sim.run(cfg).summary
             for kpi in KPI_NAMES:

@@ -66,7 +66,7 @@ def test_csv_round_trip_keeps_every_day_and_outcome(baseline, tmp_path):
     assert back.rows == len(direct) and not back.skipped and not back.missing
     for col in (*ex.DAYS, "outcome", "source", "lead_id"):
         assert (back.frame[col].to_numpy() == direct[col].to_numpy()).all(), col
-    np.testing.assert_allclose(back.frame["amount"], direct["amount"], rtol=1e-6)
+    np.testing.assert_allclose(back.frame["amount"], direct["amount"], atol=0.005)  # cents
     assert back.end_day == baseline.config.days
 
 

@@ -82,8 +82,13 @@ def test_bookkeeping_invariants_hold_every_day(params):
     in_window = sum(r[value] for r in won if r[closed] > params["warmup_days"])
     assert math.isclose(model.kpis.c["revenue"], in_window, rel_tol=1e-9, abs_tol=1e-6)
     summary = model.kpis.summary()
+    # Ratios of flows counted in the window (their definitions say so) can exceed 1 at a
+    # handful of leads: an opportunity of an MQL handed over in the warm-up opens in it.
+    flows = ("mql_to_sql_rate", "mql_acceptance_rate")
     for key, val in summary.items():
-        if key.endswith(("_rate", "_share")) or key == "retention_12m":
+        if key in flows:
+            assert math.isnan(val) or val >= 0.0, (key, val)
+        elif key.endswith(("_rate", "_share")) or key == "retention_12m":
             assert math.isnan(val) or 0.0 <= val <= 1.0, (key, val)
     assert len(model.agents_by_type.get(Lead, [])) == int(
         sum(model.ledger.counts[s] for s in OPEN_STAGES)

@@ -31,7 +31,6 @@ def test_the_controls_come_from_the_registries():
         assert {lv.name for lv in strengths} == set(REGISTRY[name].levers) | CONTRACT_LEVERS
     numbers = {o.name for o in live.org_numbers()}
     assert numbers == {o.name for o in ExperimentSpace.organisation() if o.kind in ("int", "float")}
-    assert set(live.funnel_choices()) == {"separate", "combined"}
     assert "full_alignment" in live.choices("scenario") and "small" in live.choices("org")
     model = FunnelModel(days=2, warmup_days=1, rng=1)
     model.run()
@@ -41,8 +40,8 @@ def test_the_controls_come_from_the_registries():
 
 @pytest.mark.parametrize("scenario", ["baseline", "liaison", "full_alignment"])
 def test_a_scenario_with_its_own_switches_is_its_file(scenario):
-    funnel, tactics = live.scenario_switches(scenario)
-    controls = live.Controls(scenario=scenario, funnel=funnel, tactics=tactics, **SMALL)
+    tactics = live.scenario_switches(scenario)
+    controls = live.Controls(scenario=scenario, tactics=tactics, **SMALL)
     assert controls.scenario_overrides() == [f"scenario={scenario}"]
     base, chosen = controls.configs()
     expected = sim.load_config([f"scenario={scenario}", *controls.common()])
@@ -52,16 +51,17 @@ def test_a_scenario_with_its_own_switches_is_its_file(scenario):
 
 
 def test_flipping_tactics_and_levers_changes_only_the_chosen_model():
-    _, tactics = live.scenario_switches("liaison")
+    tactics = live.scenario_switches("liaison")
     tactics = {
         "liaison": {**tactics["liaison"], "n_liaisons": 3},
         "data_sharing": {},  # switched on: not in the liaison scenario's file
+        "combined_funnel": {},
     }
     controls = live.Controls(
-        scenario="liaison", funnel="combined", tactics=tactics, org_numbers={"n_reps": 7}, **SMALL
+        scenario="liaison", tactics=tactics, org_numbers={"n_reps": 7}, **SMALL
     )
     base, chosen = controls.configs()
-    assert set(chosen.scenario.tactics) == {"liaison", "data_sharing"}
+    assert set(chosen.scenario.tactics) == {"liaison", "data_sharing", "combined_funnel"}
     assert chosen.scenario.tactic_params()["liaison"].n_liaisons == 3
     assert chosen.scenario.funnel.value == "combined"
     assert chosen.scenario.name.startswith("liaison~")  # labelled as on the command line
@@ -79,7 +79,6 @@ def test_flipping_tactics_and_levers_changes_only_the_chosen_model():
     on = dataclasses.replace(controls, scenario="baseline", tactics={"liaison": liaison})
     assert on.scenario_overrides() == [
         "scenario=baseline",
-        "scenario.funnel=combined",
         "+tactic@scenario.tactics.liaison=liaison",
     ]
     for c in (controls, off, on):  # the printed command runs the chosen model's config
@@ -94,7 +93,7 @@ def test_bad_controls_are_one_line_naming_the_key():
 
 
 def test_stepping_side_by_side_gives_the_same_runs_as_two_separate_ones():
-    _, tactics = live.scenario_switches("full_alignment")
+    tactics = live.scenario_switches("full_alignment")
     controls = live.Controls(scenario="full_alignment", tactics=tactics, **SMALL)
     base_cfg, chosen_cfg = controls.configs()
     pair = live.Pair(base_cfg, chosen_cfg)
@@ -142,7 +141,7 @@ def test_shown_values_are_formatted_from_the_registry():
 
 
 def test_the_paired_effect_over_replicate_seeds_is_the_comparisons():
-    _, tactics = live.scenario_switches("data_sharing")
+    tactics = live.scenario_switches("data_sharing")
     controls = live.Controls(scenario="data_sharing", tactics=tactics, **SMALL)
     base, chosen = controls.configs()
     seen = []

@@ -92,7 +92,9 @@ def test_a_nurtured_buyer_whose_window_closed_bought_elsewhere():
     b = model.behaviour
     marketer = model.marketer_order[0]
     marketer.threshold = 2.0  # never ready: only the closed window takes it out
-    closed = enrol(model, marketer, fit=0.5, intent=0.2, window_day=model.day - b.buying_window_days)
+    closed = enrol(
+        model, marketer, fit=0.5, intent=0.2, window_day=model.day - b.buying_window_days
+    )
     waiting = enrol(model, marketer, fit=0.5, intent=0.2, window_day=model.day + 10_000)
     model.run_for(b.nurture_touch_days)
     assert closed.stage is Stage.DROPPED

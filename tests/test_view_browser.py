@@ -137,8 +137,8 @@ def test_the_live_view_in_a_browser(browser_ready, server):
 
     url, line = server
     assert line.startswith(f"live view: {url}") and "only this machine can open it" in line
-    _, liaison = live.scenario_switches("liaison")
-    controls = live.Controls(scenario="baseline", funnel="separate", tactics=liaison, **RUN)
+    liaison = live.scenario_switches("liaison")
+    controls = live.Controls(scenario="baseline", tactics=liaison, **RUN)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

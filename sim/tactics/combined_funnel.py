@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from sim.funnel import LeadDefinition
+from sim.schema import param
 from sim.tactics import Tactic
 
 if TYPE_CHECKING:
@@ -40,6 +41,16 @@ class CombinedFunnel(Tactic):
         "shared_score": "reps see marketing's score of a handed lead instead of their own look",
         "sales_definition": "reps accept a lead after contact by the agreed definition",
     }
+    # --- costs (issue 17; the tactic contract)
+    one_off_cost: float = param(
+        20_000.0,
+        lo=0.0,
+        hi=1e12,
+        unit="currency",
+        doc="agreeing one lead definition and rebuilding the scoring and stages in the CRM",
+        plausible=("uniform", 5_000.0, 50_000.0),
+        source="assumption: workshops of both teams and days to weeks of CRM reconfiguration",
+    )
 
     def setup(self, model: FunnelModel) -> None:
         """Give both teams the agreed definition, as its mechanisms say."""
