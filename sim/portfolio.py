@@ -477,8 +477,12 @@ def frontier_chart(table: pd.DataFrame, budget: float, chosen: str, stem: Path) 
     ax.plot(front.first_year_cost, front.net_mean, "-", color="#2ca02c", label="efficient frontier")
     ax.axvline(budget, color="#d62728", ls="--", lw=1, label=f"budget {_plain(budget)}")
     ax.axhline(0, color="black", lw=0.6)
+    # Labels only where a reader looks (ten tactics make dozens of points, and the best ones
+    # crowd together): the chosen portfolio and the efficient frontier; the rest are in
+    # portfolio.csv.
+    named = {chosen, *front.portfolio}
     for _, row in table.iterrows():
-        if row.n_tactics <= 2 or row.portfolio == chosen:
+        if row.portfolio in named:
             ax.annotate(
                 row.tactics.replace(" + ", "+"),
                 (row.first_year_cost, row.net_mean),
