@@ -195,3 +195,45 @@ def fail(exc: BaseException) -> int:
     """Print a one-line error and return the exit status for bad input."""
     print(f"error: {exc}", file=sys.stderr)
     return 2
+
+
+def check_run_overrides(
+    rest: list[str], owned: dict[str, str], runs: str, variants: str, scenario_hint: str
+) -> None:
+    """Refuse the ``python -m sim`` overrides a program that sets up its own runs cannot take.
+
+    ``owned``: the keys the program sets itself, each with the options to use instead;
+    ``runs``: what the program runs ("a portfolio search"), for the one-sweep message;
+    ``variants``: what a scenario edit would change ("portfolio"); ``scenario_hint``: where
+    to make such a change instead.
+
+    Raises:
+        ConfigError: one line naming the first override refused.
+    """
+    from sim.config import SCENARIO_EDIT, expand_sweep
+
+    for arg in rest:
+        if arg.startswith("-"):
+            raise ConfigError(
+                f"{arg}: not an option of this program (it takes key=value overrides, "
+                "--config-dir DIR and --help)"
+            )
+        key = arg.split("=", 1)[0].lstrip("+~")
+        if "=" not in arg and not arg.startswith("~"):
+            raise ConfigError(f"{arg}: not a key=value override")
+        if key in owned:
+            raise ConfigError(f"{arg}: set by this program; use {owned[key]} instead")
+        if key.startswith("hydra.sweep") or key.startswith("hydra/"):
+            raise ConfigError(
+                f"{arg}: this program runs no Hydra sweep; choose its directory with "
+                "hydra.run.dir= and its processes with n_jobs="
+            )
+        if SCENARIO_EDIT.match(arg.split("=", 1)[0]):
+            raise ConfigError(
+                f"{arg}: would change every {variants}, the baseline too; {scenario_hint}"
+            )
+    if len(expand_sweep(rest)) > 1:
+        raise ConfigError(
+            f"{' '.join(rest)}: {runs} runs one organisation and one setting at a time; sweep "
+            "syntax (a,b or range()) belongs in python -m sim -m"
+        )

@@ -38,12 +38,10 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.common import entry, split_args
+from experiments.common import check_run_overrides, entry, split_args
 from sim import decomposition as dec
 from sim.config import (
-    SCENARIO_EDIT,
     config_dir_args,
-    expand_sweep,
     group_options,
     resolve_output_dir,
 )
@@ -104,33 +102,14 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> list[str]:
                 f"tactics={own['tactics']}: {tactic!r} is not a tactic with mechanisms; "
                 f"choose from {', '.join(allowed) or '(none registered)'}"
             )
-    for arg in rest:
-        if arg.startswith("-"):
-            raise ConfigError(
-                f"{arg}: not an option of this program (it takes key=value overrides, "
-                "--config-dir DIR and --help)"
-            )
-        key = arg.split("=", 1)[0].lstrip("+~")
-        if "=" not in arg and not arg.startswith("~"):
-            raise ConfigError(f"{arg}: not a key=value override")
-        if key in ("seed", "scenario"):
-            hint = {"seed": "seed_base= and replicates=", "scenario": "tactics="}[key]
-            raise ConfigError(f"{arg}: set by this program; use {hint} instead")
-        if key.startswith("hydra.sweep") or key.startswith("hydra/"):
-            raise ConfigError(
-                f"{arg}: this program runs no Hydra sweep; choose its directory with "
-                "hydra.run.dir= and its processes with n_jobs="
-            )
-        if SCENARIO_EDIT.match(arg.split("=", 1)[0]):
-            raise ConfigError(
-                f"{arg}: would change every variant, the baseline too; define the scenario "
-                "you want as a file (scenario/<name>.yaml under --config-dir DIR) instead"
-            )
-    if len(expand_sweep(rest)) > 1:
-        raise ConfigError(
-            f"{' '.join(rest)}: a decomposition runs one organisation and one setting at a "
-            "time; sweep syntax (a,b or range()) belongs in python -m sim -m"
-        )
+    check_run_overrides(
+        rest,
+        {"seed": "seed_base= and replicates=", "scenario": "tactics="},
+        runs="a decomposition",
+        variants="variant",
+        scenario_hint="define the scenario you want as a file (scenario/<name>.yaml under "
+        "--config-dir DIR) instead",
+    )
     return chosen
 
 

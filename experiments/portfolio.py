@@ -51,9 +51,9 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.common import entry, split_args
+from experiments.common import check_run_overrides, entry, split_args
 from sim import portfolio as pf
-from sim.config import SCENARIO_EDIT, config_dir_args, expand_sweep, group_options
+from sim.config import config_dir_args, group_options
 from sim.exits import FAILED, debugging, describe_failure
 from sim.params import BUSINESS_DAYS_PER_YEAR, ConfigError, SimConfig, build_config, config_dict
 from sim.study import check_writable, open_study, run_configs
@@ -98,38 +98,19 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> list[str]:
         raise ConfigError(f"max_portfolios={own['max_portfolios']}: must be a whole number >= 1")
     if own["n_jobs"] == 0 or own["n_jobs"] < -1:
         raise ConfigError(f"n_jobs={own['n_jobs']}: use -1 for every core, or a positive count")
-    for arg in rest:
-        if arg.startswith("-"):
-            raise ConfigError(
-                f"{arg}: not an option of this program (it takes key=value overrides, "
-                "--config-dir DIR and --help)"
-            )
-        key = arg.split("=", 1)[0].lstrip("+~")
-        if "=" not in arg and not arg.startswith("~"):
-            raise ConfigError(f"{arg}: not a key=value override")
-        if key in ("seed", "scenario", "days", "warmup_days"):
-            hint = {
-                "seed": "seed_base= and replicates=",
-                "scenario": "tactics=",
-                "days": "horizon_days=",
-                "warmup_days": "horizon_days= (warm-up: the organisation's own)",
-            }[key]
-            raise ConfigError(f"{arg}: set by this program; use {hint} instead")
-        if key.startswith("hydra.sweep") or key.startswith("hydra/"):
-            raise ConfigError(
-                f"{arg}: this program runs no Hydra sweep; choose its directory with "
-                "hydra.run.dir= and its processes with n_jobs="
-            )
-        if SCENARIO_EDIT.match(arg.split("=", 1)[0]):
-            raise ConfigError(
-                f"{arg}: would change every portfolio, the baseline too; set a tactic's values "
-                "in its conf/tactic/<name>.yaml (under --config-dir DIR) instead"
-            )
-    if len(expand_sweep(rest)) > 1:
-        raise ConfigError(
-            f"{' '.join(rest)}: a portfolio search runs one organisation and one setting at a "
-            "time; sweep syntax (a,b or range()) belongs in python -m sim -m"
-        )
+    check_run_overrides(
+        rest,
+        {
+            "seed": "seed_base= and replicates=",
+            "scenario": "tactics=",
+            "days": "horizon_days=",
+            "warmup_days": "horizon_days= (warm-up: the organisation's own)",
+        },
+        runs="a portfolio search",
+        variants="portfolio",
+        scenario_hint="set a tactic's values in its conf/tactic/<name>.yaml (under "
+        "--config-dir DIR) instead",
+    )
     known = available_tactics(rest)
     chosen = list(dict.fromkeys(t for t in own["tactics"].split(",") if t)) or known
     for tactic in chosen:
