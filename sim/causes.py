@@ -27,7 +27,6 @@ the hooks of ``sim.tactics.Tactic`` and the model's settings, and never on an ou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import TYPE_CHECKING, ClassVar
 
 from sim.schema import param
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
     from sim.agents import Lead, SalesRep
     from sim.model import FunnelModel
     from sim.params import OrgParams
-
-_NORMAL = NormalDist()
 
 
 @dataclass
@@ -97,7 +94,7 @@ class HybridWork(Tactic):
         """Days before ``rep`` learns of ``lead``: 0 on site or for a co-located rep."""
         if self.delay_days == 0 or rep in model.colocated:
             return 0
-        if _NORMAL.cdf(model.keyed_normal("hybrid_work", lead)) >= self.share:
+        if model.keyed_uniform("hybrid_work", lead) >= self.share:
             return 0
         return self.delay_days
 

@@ -279,6 +279,15 @@ class FunnelModel(mesa.Model):
             draws = self._keyed[key] = KeyedNormals(self.config.seed, f"{name}/{lead.source}")
         return draws[lead.market_index]
 
+    def keyed_uniform(self, name: str, lead: Lead) -> float:
+        """A uniform draw on (0, 1) of stream ``name`` for ``lead``, keyed by the lead.
+
+        The normal CDF of ``keyed_normal``: the same lead gets the same draw in every
+        scenario, so "does this lead get it" (a planned account, an overheard context, a
+        remote rep's lead) is decided alike in the scenarios compared.
+        """
+        return _NORMAL.cdf(self.keyed_normal(name, lead))
+
     def schedule_after(self, days: int, action: Callable[[], None]) -> None:
         """Run ``action`` in ``days`` business days, among that day's scheduled events.
 

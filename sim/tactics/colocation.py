@@ -17,7 +17,6 @@ the reps beyond it (in rep order) are not co-located.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import TYPE_CHECKING, ClassVar
 
 from sim.funnel import MARKETING, Stage
@@ -27,8 +26,6 @@ from sim.tactics import Tactic
 if TYPE_CHECKING:
     from sim.agents import Lead
     from sim.model import FunnelModel
-
-_NORMAL = NormalDist()
 
 
 @dataclass
@@ -111,7 +108,7 @@ class Colocation(Tactic):
             for lead in rep.queue:
                 if lead.history_seen or lead.source != MARKETING or lead.handoffs == 0:
                     continue
-                if _NORMAL.cdf(model.keyed_normal("colocation", lead)) < self.overhear_share:
+                if model.keyed_uniform("colocation", lead) < self.overhear_share:
                     lead.history_seen = True
                     model.kpis.add("overheard_handoffs")
 

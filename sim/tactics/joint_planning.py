@@ -18,7 +18,6 @@ sessions both teams attend.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import TYPE_CHECKING, ClassVar
 
 from sim.funnel import MARKETING
@@ -29,8 +28,6 @@ from sim.tactics.communication_guidelines import MeetingHours
 if TYPE_CHECKING:
     from sim.agents import Lead, SalesRep
     from sim.model import FunnelModel
-
-_NORMAL = NormalDist()
 
 
 @dataclass
@@ -108,7 +105,7 @@ class JointPlanning(Tactic):
             self.on("shared_plan")
             and lead.source == MARKETING
             and not lead.history_seen
-            and _NORMAL.cdf(model.keyed_normal("joint_planning", lead)) < self.planned_share
+            and model.keyed_uniform("joint_planning", lead) < self.planned_share
         ):
             lead.history_seen = True
             model.kpis.add("planned_handoffs")
