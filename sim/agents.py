@@ -349,9 +349,14 @@ class Marketer(mesa.Agent):
             self.model.nurture_pool.release(lead)
             self.nurturing -= 1
 
-    def learn(self, rate: float) -> None:
-        """Outcome feedback: move the score towards the shared definition and cut its noise."""
+    def learn(self) -> None:
+        """Outcome feedback: move the score towards the shared definition and cut its noise.
+
+        One step per outcome marketing learns of, at marketing's own rate
+        (``behaviour.feedback_learning``): the tactics decide which outcomes reach it.
+        """
         b = self.model.behaviour
+        rate = b.feedback_learning
         d = self.definition
         self.definition = LeadDefinition(
             fit_weight=d.fit_weight + rate * (b.shared_fit_weight - d.fit_weight),

@@ -39,7 +39,7 @@ What is where (EMA's vocabulary, the project's declarations):
 
 EMA names must be Python identifiers, so each parameter's EMA name is short and its
 ``variable_name`` is its key in the config: ``follow_up_hours`` (``behaviour.follow_up_hours``),
-``liaison__feedback_rate`` (``scenario.tactics.liaison.feedback_rate``), ``liaison`` (the
+``liaison__brief_hours`` (``scenario.tactics.liaison.brief_hours``), ``liaison`` (the
 tactic switched on). ``names(model)`` maps one to the other.
 
 EMA Workbench registers each outcome name with its kind once per process (for

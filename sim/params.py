@@ -412,6 +412,18 @@ class BehaviourParams(_Validated):
         source="assumption: the best a scoring model reaches with feedback (validated scores "
         "reach AUC 0.75-0.92: Sedef et al. 2025 AUC 0.84); at most marketing's own noise",
     )
+    feedback_learning: float = param(
+        0.002,
+        lo=0.0,
+        hi=1.0,
+        unit="1/outcome",
+        doc="scoring improvement per sales outcome marketing learns of",
+        plausible=("loguniform", 0.0005, 0.008),
+        source="assumption: scoring models are retuned slowly, over hundreds of outcomes. One "
+        "rate for marketing, whichever channel brings it the outcome (a shared record, a "
+        "liaison, a meeting, hearsay): the tactics differ in which outcomes reach marketing, "
+        "not in how fast marketing learns from one",
+    )
     # --- the combined funnel's shared definition ----------------------------------------
     shared_fit_weight: float = param(
         0.6,

@@ -18,7 +18,7 @@ def test_only_as_many_reps_as_the_floor_holds_are_co_located():
 def test_co_located_reps_hear_marketings_context_of_some_leads():
     kw = {"seed": 2, "record_journeys": True, **SMALL}
     base = sim.run(**kw)
-    on = sim.run(tactics={NAME: {"feedback_rate": 0.0}}, **kw)
+    on = sim.run(tactics={NAME: {"switched_off": ["informal_feedback"]}}, **kw)
     assert on.summary["overheard_handoffs"] > 0
     handed = on.journeys[(on.journeys.mql_day >= 0) & (on.journeys.source == "marketing")]
     assert 0.1 < handed.history_seen.mean() < 0.5  # overhear_share 0.3 of the leads waiting
@@ -42,6 +42,23 @@ def test_co_located_reps_learn_of_remote_hand_offs_at_once():
     # a floor too small for any rep removes no lag
     nobody = sim.run(seed=1, tactics={NAME: {**only, "site_size": 0}}, **SMALL, **remote).summary
     assert nobody["mql_to_sql_rate"] == late["mql_to_sql_rate"]
+
+
+def test_marketing_hears_some_outcomes_of_co_located_reps_and_learns():
+    def noise(share, **kw):
+        only = {"switched_off": ["fast_handoff", "overheard_context"]}
+        model = FunnelModel(
+            seed=2, days=200, warmup_days=40, tactics={NAME: {**only, **share}}, **kw
+        )
+        model.run()
+        return model.marketing_score_noise
+
+    plain = FunnelModel(seed=2, days=200, warmup_days=40)
+    plain.run()
+    none, some, every = (noise({"outcome_heard_share": s}) for s in (0.0, 0.5, 1.0))
+    assert none == plain.marketing_score_noise  # hearing of no outcome teaches nothing
+    assert every < some < none  # the more outcomes reach marketing, the more it learns
+    assert noise({}, feedback_learning=0.0) == none  # marketing's own rate: zero learns nothing
 
 
 def test_every_mechanism_off_is_the_baseline():

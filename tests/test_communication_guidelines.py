@@ -41,8 +41,9 @@ def test_reported_outcomes_teach_marketings_scoring():
         return model.marketing_score_noise
 
     plain = noise()
-    assert noise(tactics={NAME: {"feedback_rate": 0.01}}) < plain
-    assert noise(tactics={NAME: {"feedback_rate": 0.01, "switched_off": ["feedback"]}}) == plain
+    assert noise(tactics={NAME: {}}, feedback_learning=0.01) < plain
+    assert noise(tactics={NAME: {"switched_off": ["feedback"]}}, feedback_learning=0.01) == plain
+    assert noise(tactics={NAME: {}}, feedback_learning=0.0) == plain  # marketing learns nothing
 
 
 def test_every_mechanism_off_is_the_baseline():

@@ -167,9 +167,9 @@ def test_outcomes_are_what_sim_run_gives_for_the_same_inputs_and_seed():
 
 def test_a_tactic_that_is_off_ignores_its_uncertainties():
     m = sim.ema.model(TINY, seeds=1)
-    off = m.function.config({"scenario.tactics.liaison.feedback_rate": 0.007})
+    off = m.function.config({"scenario.tactics.liaison.brief_hours": 0.5})
     on = m.function.config(
-        {"scenario.tactics.liaison": True, "scenario.tactics.liaison.feedback_rate": 0.007}
+        {"scenario.tactics.liaison": True, "scenario.tactics.liaison.brief_hours": 0.5}
     )
     assert "liaison" not in off.scenario.tactics
-    assert on.scenario.tactic_params()["liaison"].feedback_rate == 0.007
+    assert on.scenario.tactic_params()["liaison"].brief_hours == 0.5

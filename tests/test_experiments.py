@@ -149,18 +149,18 @@ def test_sensitivity_sets_levers_in_the_scenario_only_and_the_rest_in_both():
 
     base, scen = _sensitivity_bases()
     keys = "org.n_reps:3:6,scenario.tactics.liaison.n_liaisons:0:2,scenario.tactics.liaison"
-    factors = factors_of(keys + ",scenario.tactics.liaison.feedback_rate", [base, scen])
+    factors = factors_of(keys + ",scenario.tactics.liaison.brief_hours", [base, scen])
     point = {
         "org.n_reps": 5,
         "scenario.tactics.liaison.n_liaisons": 2,
         "scenario.tactics.liaison": True,
-        "scenario.tactics.liaison.feedback_rate": 0.004,
+        "scenario.tactics.liaison.brief_hours": 0.4,
     }
     b, s = configure(base, point, factors, False), configure(scen, point, factors, True)
     assert b.org.n_reps == s.org.n_reps == 5
     assert "liaison" not in b.scenario.tactics
     tactic = s.scenario.tactic_params()["liaison"]
-    assert (tactic.n_liaisons, tactic.feedback_rate) == (2, 0.004)
+    assert (tactic.n_liaisons, tactic.brief_hours) == (2, 0.4)
     off = configure(scen, {**point, "scenario.tactics.liaison": False}, factors, True)
     assert "liaison" not in off.scenario.tactics
 
@@ -177,7 +177,7 @@ def test_sensitivity_warns_when_an_interval_is_wider_than_its_index():
 def test_sensitivity_of_any_kpi_effect_over_chosen_factors(tmp_path):
     proc = _run(
         "experiments.sensitivity",
-        "factors=org.n_reps:3:6,scenario.tactics.liaison.feedback_rate",
+        "factors=org.n_reps:3:6,scenario.tactics.liaison.brief_hours",
         "scenario=liaison",
         "kpis=win_rate,leads_created",
         "effect=difference",
@@ -191,7 +191,7 @@ def test_sensitivity_of_any_kpi_effect_over_chosen_factors(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(tmp_path / "out" / "sensitivity.csv")
-    assert set(table.parameter) == {"org.n_reps", "scenario.tactics.liaison.feedback_rate"}
+    assert set(table.parameter) == {"org.n_reps", "scenario.tactics.liaison.brief_hours"}
     assert set(table.output) == {"win_rate_uplift", "leads_created_uplift"}
     assert ("too small for" in proc.stderr) == bool(table.wide_interval.any())
     samples = pd.read_csv(tmp_path / "out" / "samples.csv")

@@ -223,7 +223,7 @@ def test_each_distribution_has_its_shape(space):
     by_key = {u.key: u for u in space.uncertainties()}
     tri = by_key["scenario.tactics.liaison.brief_hours"]  # triangular 0.15, 0.33, 0.75
     assert frame[tri.key].mean() == pytest.approx(sum(tri.values) / 3, rel=0.02)
-    log = by_key["scenario.tactics.data_sharing.feedback_rate"]  # log-uniform
+    log = by_key["behaviour.feedback_learning"]  # log-uniform
     assert np.exp(np.log(frame[log.key]).mean()) == pytest.approx(
         np.sqrt(log.low * log.high), rel=0.03
     )

@@ -61,7 +61,7 @@ def test_no_liaison_hours_is_the_same_as_no_liaison_for_routing():
     # a liaison with no time routes, briefs, calls and recycles nothing
     idle = sim.run(
         seed=1,
-        tactics={"liaison": {"hours_per_day": 0.0, "feedback_rate": 0.0, **AT_ONCE}},
+        tactics={"liaison": {"hours_per_day": 0.0, "switched_off": ["feedback"], **AT_ONCE}},
         **MEDIUM,
     ).summary
     base = sim.run(seed=1, **MEDIUM).summary

@@ -10,8 +10,10 @@ the reps beyond it (in rep order) are not co-located.
 - ``overheard_context``: a co-located rep hears marketing talk about a lead it is handed: for
   ``overhear_share`` of them (each lead's own keyed draw) it knows what the buyer engaged with
   and what was promised (``lead.history_seen``, ``sim.needs``);
-- ``informal_feedback``: marketing hears how the leads it handed to co-located reps turned
-  out, and its scoring learns (``Marketer.learn``), unless it sees every outcome in one CRM.
+- ``informal_feedback``: marketing hears how some of the leads it handed to co-located reps
+  turned out (``outcome_heard_share`` of them, each lead's own keyed draw: hearsay, not a
+  record), and its scoring learns from each at marketing's own rate (``Marketer.learn``),
+  unless it sees every outcome in one CRM.
 """
 
 from __future__ import annotations
@@ -63,14 +65,14 @@ class Colocation(Tactic):
         "Proximity', Federal Reserve / UVA / Harvard, as summarised by R. McGrath 2023: "
         "engineers in one building with all their teammates got 22% more feedback)",
     )
-    feedback_rate: float = param(
-        0.001,
+    outcome_heard_share: float = param(
+        0.5,
         lo=0.0,
         hi=1.0,
-        unit="1/outcome",
-        doc="scoring improvement per outcome marketing hears informally",
-        plausible=("loguniform", 0.00025, 0.004),
-        source="assumption: half of data_sharing.feedback_rate (hearsay, not records)",
+        doc="share of co-located reps' outcomes that marketing hears of informally",
+        plausible=("uniform", 0.2, 0.8),
+        source="assumption: hearsay carries some outcomes, never all (a shared record "
+        "carries every one: data_sharing)",
     )
     # --- costs (issue 17; the tactic contract)
     one_off_cost: float = param(
@@ -120,5 +122,6 @@ class Colocation(Tactic):
             and lead.source == MARKETING
             and lead.marketer is not None
             and lead.rep in self.seated
+            and model.keyed_uniform("colocation_outcome", lead) < self.outcome_heard_share
         ):
-            lead.marketer.learn(self.feedback_rate)
+            lead.marketer.learn()

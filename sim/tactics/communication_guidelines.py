@@ -96,16 +96,6 @@ class CommunicationGuidelines(Tactic):
         source="practitioner guides to SLA meetings (funnelledger.com: weekly 30-45 minutes, "
         "monthly 60 minutes, a quarterly reset); preparation adds up to an hour (assumption)",
     )
-    feedback_rate: float = param(
-        0.002,
-        lo=0.0,
-        hi=1.0,
-        unit="1/outcome",
-        doc="scoring improvement per outcome reported at a meeting",
-        plausible=("loguniform", 0.0005, 0.008),
-        source="assumption: as data_sharing.feedback_rate (scoring retuned over hundreds of "
-        "outcomes)",
-    )
     # --- costs (issue 17; the tactic contract)
     one_off_cost: float = param(
         5_000.0,
@@ -136,7 +126,7 @@ class CommunicationGuidelines(Tactic):
             self.hours.take(model, self.meeting_hours)
         for marketer, n in self.reported.items():
             for _ in range(n):
-                marketer.learn(self.feedback_rate)
+                marketer.learn()
         self.reported = {}
 
     def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:

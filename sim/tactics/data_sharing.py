@@ -54,15 +54,6 @@ class DataSharing(Tactic):
         plausible=("uniform", 0.08, 0.2),
         source="assumption: between the scoring noise floor and a rep's own view without it",
     )
-    feedback_rate: float = param(
-        0.002,
-        lo=0.0,
-        hi=1.0,
-        unit="1/outcome",
-        doc="scoring improvement per outcome marketing sees",
-        plausible=("loguniform", 0.0005, 0.008),
-        source="assumption: scoring models are retuned slowly, over hundreds of outcomes",
-    )
     # --- costs and ramp-up (issue 17; the tactic contract)
     ramp_up_days: int = param(
         60,
@@ -135,4 +126,4 @@ class DataSharing(Tactic):
     def on_outcome(self, model: FunnelModel, lead: Lead, stage: Stage) -> None:
         """Marketing sees the outcome of every lead it sourced."""
         if self.on("feedback") and lead.source == MARKETING and lead.marketer is not None:
-            lead.marketer.learn(self.feedback_rate)
+            lead.marketer.learn()

@@ -107,15 +107,6 @@ class LiaisonTactic(Tactic):
     max_recycles: int = param(
         1, lo=0, hi=100, unit="times/lead", doc="how often one lead may be recycled to nurture"
     )
-    feedback_rate: float = param(
-        0.002,
-        lo=0.0,
-        hi=1.0,
-        unit="1/outcome",
-        doc="scoring improvement per outcome the liaison feeds back",
-        plausible=("loguniform", 0.0005, 0.008),
-        source="assumption: as data_sharing.feedback_rate",
-    )
     # --- costs and ramp-up (issue 17; the tactic contract): per liaison, see ``costs``
     ramp_up_days: int = param(
         40,
@@ -264,7 +255,7 @@ class LiaisonTactic(Tactic):
             and lead.source == MARKETING
             and lead.marketer
         ):
-            lead.marketer.learn(self.feedback_rate)
+            lead.marketer.learn()
 
 
 def _in_hand(rep: SalesRep) -> int:
