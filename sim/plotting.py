@@ -461,5 +461,6 @@ def decomposition_chart(table: pd.DataFrame, kpi: str, n: int, stem: Path) -> li
         fontsize=10,
         color="#555555",
     )
-    fig.tight_layout()
+    # keep the title's half inch clear of the first row of panels (tight_layout ignores it)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
     return _save(fig, stem)
