@@ -114,6 +114,13 @@ def report(root: Path, out: Path | None, baseline: str, decomposition: Path | No
             "holding 80% and 95% of the draws, P(the tactic raises it), P(best single tactic)"
         )
         print(ranked_uncertainty(table, n_kpis=1).to_string())
+        fits, kept = result.consistency, result.consistent
+        if fits is not None and kept is not None:
+            from sim.uncertainty import consistency_in_words
+
+            print(f"\n{consistency_in_words(fits)}. Over those draws only:")
+            if len(kept):
+                print(ranked_uncertainty(kept, n_kpis=1).to_string())
         print("\nGiven the default assumptions only (market noise only):")
     print(
         f"\nTactic effects against '{baseline}' on org '{first['org']}': relative change "

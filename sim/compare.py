@@ -8,6 +8,7 @@ launcher), each from its own ``summary.json`` and ``config.json``.
 
 from __future__ import annotations
 
+import math
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ class Comparison:
     incomplete: list[Path]  # run directories skipped because they never finished
     skipped: list[tuple[Path, str]]  # finished runs left out because their files are damaged
     uncertainty: pd.DataFrame | None = None  # uncertainty.csv, when the study has draws
+    # uncertainty_consistent.csv: the same over the draws whose baseline matches the facts
+    consistent: pd.DataFrame | None = None
+    consistency: pd.DataFrame | None = None  # consistency.csv: which draws those are
 
 
 def _cell(row: pd.Series) -> str:
@@ -171,13 +175,26 @@ def aggregate(
         spread = unc.uncertainty(runs, baseline, with_role("effect"))
         driving = unc.drivers(runs, baseline, HEADLINE[0])
         failing = unc.discovery(runs, baseline, HEADLINE[0])
-        atomic_write(out / "uncertainty.csv", lambda p: spread.to_csv(p, index=False))
-        atomic_write(out / "drivers.csv", lambda p: driving.to_csv(p, index=False))
-        atomic_write(out / "discovery.csv", lambda p: failing.to_csv(p, index=False))
+        fits = unc.consistency(runs, baseline)
+        kept = runs.loc[runs["draw"].isin(fits.draw[fits.consistent.astype(bool)])]
+        conditioned = (
+            unc.uncertainty(kept, baseline, with_role("effect"))
+            if len(kept)
+            else pd.DataFrame(columns=unc.COLUMNS)  # no draw reproduces every fact
+        )
+        for name, frame in (
+            ("uncertainty.csv", spread),
+            ("drivers.csv", driving),
+            ("discovery.csv", failing),
+            ("consistency.csv", fits),
+            ("uncertainty_consistent.csv", conditioned),
+        ):
+            atomic_write(out / name, lambda p, f=frame: f.to_csv(p, index=False))
+            files.append(out / name)
         paths = unc.distribution_chart(runs, baseline, HEADLINE[0], figs / "uncertainty")
         fig_paths["uncertainty"] = paths[0]
-        files += [out / "uncertainty.csv", out / "drivers.csv", out / "discovery.csv", *paths]
-        honest = (spread, driving, failing)
+        files += paths
+        honest = (spread, driving, failing, fits, conditioned)
     for kpi in with_role("figure"):
         paths = effect_chart(effects, kpi, figs / f"effect_{kpi}", n)
         fig_paths[kpi] = paths[0]
@@ -228,6 +245,8 @@ def aggregate(
         incomplete=[] if study else incomplete_runs(root),
         skipped=skipped,
         uncertainty=honest[0] if honest else None,
+        consistency=honest[3] if honest else None,
+        consistent=honest[4] if honest else None,
     )
 
 
@@ -337,7 +356,7 @@ def build_report(
     baseline: str,
     decomposition: tuple[dec.Decomposition, dict[str, Any], Path | None] | None = None,
     decompositions: str | Path = dec.DEFAULT_ROOT,
-    honest: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
+    honest: tuple[pd.DataFrame, ...] | None = None,
     preface: Callable[[Report], None] | None = None,
 ) -> Report:
     """The consultant's report: question, organisation, ranked answer, figures, caveats.
@@ -379,7 +398,7 @@ def build_report(
     if honest is not None:
         from sim import uncertainty as unc
 
-        spread, driving, failing = honest
+        spread, driving, failing, fits, conditioned = honest
         rep.heading("The answer under what we do not know")
         rep.table(unc.ranked_uncertainty(spread))
         n_draws = int(spread["n_draws"].max())
@@ -405,6 +424,23 @@ def build_report(
                 figures["uncertainty"],
                 "Each tactic's revenue effect across the draws of the assumptions.",
             )
+        rep.heading("Only the draws whose baseline matches the published facts")
+        n_kept = int(fits.consistent.astype(bool).sum()) if len(fits) else 0
+        rep.para(
+            unc.consistency_in_words(fits)
+            + " (consistency.csv). The other draws describe organisations the published "
+            "patterns rule out, which calibration would reject; over the consistent draws "
+            "only (uncertainty_consistent.csv):"
+            + (
+                f" with {n_kept} draws, a probability near 0.3 is known to about "
+                f"+/-{math.sqrt(0.3 * 0.7 / n_kept):.0%} (one binomial standard error); "
+                "raise draws= for a firmer answer."
+                if 0 < n_kept < 50
+                else ""
+            )
+        )
+        if n_kept:
+            rep.table(unc.ranked_uncertainty(conditioned))
         rep.heading("Given the default assumptions only (market noise only)")
     else:
         rep.heading("The answer, ranked by revenue uplift")

@@ -13,6 +13,9 @@ the parameter uncertainty and the noise:
   scenario raises the KPI) and ``p_best`` (the share in which it is the best *single* change:
   one tactic, or the combined funnel, against each other, in the KPI's direction of better;
   NaN for bundles, so it sums to 1 over the single changes);
+- ``consistency(runs)`` says which draws give a baseline that reproduces every published
+  fact calibration fits (the others are organisations the evidence rules out); the
+  comparison repeats ``uncertainty`` over those draws only;
 - ``drivers(runs)`` ranks, for each scenario's effect, the assumptions that move it most: the
   Spearman rank correlation between a draw's value of each assumption and the draw's mean
   effect, with a 95% interval (Fisher's z), on the same sample.
@@ -140,6 +143,56 @@ def uncertainty(runs: pd.DataFrame, baseline: str, kpis: list[str]) -> pd.DataFr
                 }
             )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def consistency(runs: pd.DataFrame, baseline: str, facts: list | None = None) -> pd.DataFrame:
+    """Per draw (>= 1): does its baseline reproduce every published fact calibration fits?
+
+    The draws take every uncertain assumption from its plausible range one at a time, so a
+    draw can give a baseline organisation that the published patterns rule out (a black
+    hole of 10%, a win rate of 60%): calibration would reject it. This is history matching's
+    question, asked of the draws already run: a draw is *consistent* when its baseline's
+    mean over the draw's seeds lies inside the range of every baseline level and ratio fact
+    (``sim.validation.fitted_facts``; a KPI the run cannot measure counts as not reproduced).
+
+    Returns one row per draw: ``draw``, ``checked`` (facts), ``reproduced``, ``consistent``
+    and ``missed`` (the ids of the facts it misses, joined by ``+``; empty when none).
+    """
+    from sim.validation import fitted_facts, load_facts, with_derived
+
+    facts = fitted_facts(facts if facts is not None else load_facts())
+    columns = ["draw", "checked", "reproduced", "consistent", "missed"]
+    drawn = runs.loc[(runs["draw"] > 0) & (runs.scenario == baseline)]
+    if drawn.empty or not facts:
+        return pd.DataFrame(columns=columns)
+    kpis = sorted({f.kpi for f in facts})
+    means = with_derived(drawn).groupby("draw")[kpis].mean()
+    rows = []
+    for draw, row in means.iterrows():
+        missed = [f.id for f in facts if not (f.range[0] <= row[f.kpi] <= f.range[1])]
+        rows.append(
+            {
+                "draw": int(draw),
+                "checked": len(facts),
+                "reproduced": len(facts) - len(missed),
+                "consistent": not missed,
+                "missed": "+".join(missed),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def consistency_in_words(fits: pd.DataFrame, top: int = 3) -> str:
+    """In words: k of n draws give a baseline inside every published range; missed most."""
+    n, k = len(fits), int(fits.consistent.astype(bool).sum()) if len(fits) else 0
+    missed = fits.missed.fillna("").astype(str).str.split("+").explode()
+    counts = missed.loc[missed != ""].value_counts().head(top)
+    most = ", ".join(f"{fact} ({count} draws)" for fact, count in counts.items())
+    text = (
+        f"{k} of {n} draws give a baseline inside the range of every published fact "
+        f"calibration fits ({fits.checked.max() if n else 0} facts)"
+    )
+    return text + (f"; the facts missed most: {most}" if most else "")
 
 
 def drivers(runs: pd.DataFrame, baseline: str, kpi: str, top: int | None = None) -> pd.DataFrame:

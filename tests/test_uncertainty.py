@@ -7,6 +7,7 @@ import pytest
 from sim.uncertainty import (
     COLUMNS,
     DISCOVERY_COLUMNS,
+    consistency,
     discovery,
     drivers,
     pair_effects,
@@ -91,6 +92,52 @@ def test_discovery_finds_the_box_where_a_tactic_fails_to_pay():
     assert b.restrictions == "" and "too few" in b.note
 
 
+def test_a_draw_is_consistent_when_its_baseline_reproduces_every_fitted_fact():
+    from sim.validation import Fact
+
+    facts = [
+        Fact(
+            id="f",
+            kind="level",
+            statement="",
+            scenario="baseline",
+            kpi="win_rate",
+            range=(0.1, 0.3),
+        ),
+        Fact(
+            id="g",
+            kind="ratio",
+            statement="",
+            scenario="baseline",
+            kpi="revenue_per_year",
+            range=(50.0, 150.0),
+        ),
+        Fact(
+            id="h",
+            kind="uplift",
+            statement="",
+            scenario="a",
+            versus="baseline",
+            kpi="win_rate",
+            range=(0.0, 0.01),
+        ),  # an effect: never a condition on the baseline
+    ]
+    runs = fake_runs(n_draws=4)
+    base = runs.scenario == "baseline"
+    runs.loc[base & (runs["draw"] == 2), "win_rate"] = 0.5  # out of range on every seed
+    runs.loc[base & (runs["draw"] == 3) & (runs.seed == 1), "win_rate"] = 0.36  # mean 0.28: in
+    runs.loc[base & (runs["draw"] == 4), "revenue_per_year"] = 10.0
+    runs.loc[base & (runs["draw"] == 0), "win_rate"] = 0.9  # the defaults: not a draw
+    fits = consistency(runs, "baseline", facts).set_index("draw")
+    assert list(fits.index) == [1, 2, 3, 4]
+    assert (fits.checked == 2).all()
+    assert fits.consistent.tolist() == [True, False, True, False]
+    assert fits.loc[2, "missed"] == "f" and fits.loc[4, "missed"] == "g"
+    assert fits.loc[[1, 3], "reproduced"].tolist() == [2, 2]
+    runs.loc[base & (runs["draw"] == 1), "win_rate"] = np.nan  # cannot be measured: missed
+    assert not consistency(runs, "baseline", facts).set_index("draw").loc[1, "consistent"]
+
+
 def test_the_comparison_draws_the_assumptions_and_reports_them(tmp_path):
     out = tmp_path / "cmp"
     done = run_module(
@@ -122,7 +169,15 @@ def test_the_comparison_draws_the_assumptions_and_reports_them(tmp_path):
     assert (table.loc[table.kpi == "revenue_per_year", "n_draws"] == 6).all()
     assert (out / "drivers.csv").exists() and (out / "figures" / "uncertainty.png").exists()
     assert list(pd.read_csv(out / "discovery.csv").columns) == DISCOVERY_COLUMNS
+    # the same answer over the draws whose baseline reproduces the published facts
+    fits = pd.read_csv(out / "consistency.csv")
+    assert sorted(fits["draw"]) == list(range(1, 7))
+    kept = pd.read_csv(out / "uncertainty_consistent.csv")
+    assert list(kept.columns) == COLUMNS
+    assert (kept.loc[kept.kpi == "revenue_per_year", "n_draws"] == fits.consistent.sum()).all()
     report = (out / "report.md").read_text()
+    assert "Only the draws whose baseline matches the published facts" in report
+    assert f"{fits.consistent.sum()} of 6 draws give a baseline" in done.stdout
     assert "The answer under what we do not know" in report
     assert "Given the default assumptions only" in report
     assert "under what we do not know" in done.stdout
