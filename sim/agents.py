@@ -137,6 +137,8 @@ class Lead(mesa.Agent):
         intent on ``window_day`` and has decayed from there (its intent before was below 1,
         and decayed for longer, so the opening is what it shows).
         """
+        if day == self.intent_day:  # updated today (a lead just created, mostly): as is
+            return self.intent  # (what the formula below gives: exp(0) is exactly 1)
         if decay is None:
             decay = self.model.behaviour.intent_decay_per_day
         if self.intent_day < self.window_day <= day:
@@ -247,7 +249,10 @@ def window_delay(u: float, b, inbound: bool) -> int:
     if u < share:
         return 0
     rest = (1.0 - u) / (1.0 - share)  # uniform on (0, 1], given not in market yet
-    return round(-b.buying_window_median_days * math.log(rest) / math.log(2.0))
+    return round(-b.buying_window_median_days * math.log(rest) / _LN2)
+
+
+_LN2 = math.log(2.0)  # computed once: called for every lead created
 
 
 class Customer(mesa.Agent):
@@ -420,6 +425,18 @@ class SalesRep(mesa.Agent):
         if lead.source == MARKETING:
             return lead.rep_view * self.trust * self.credit_weight
         return lead.rep_view
+
+    def perceived_all(self, leads: list[Lead]) -> list[float]:
+        """``perceived`` of each of ``leads``, in one call.
+
+        The follow-up policy values a rep's whole queue every day: about two valuations for
+        every lead created, each a method call when made one at a time.
+        """
+        trust, credit = self.trust, self.credit_weight
+        return [
+            lead.rep_view * trust * credit if lead.source == MARKETING else lead.rep_view
+            for lead in leads
+        ]
 
     def assign(self, lead: Lead) -> None:
         """Put a handed lead in this rep's queue, with the rep's first look at it."""

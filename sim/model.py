@@ -463,7 +463,9 @@ class FunnelModel(mesa.Model):
                 rep = chosen
         if rep is None:
             rep = self.rep_order[lead.territory % len(self.rep_order)]
-        lag = max((f(self, lead, rep) for f in self.handoff_lags), default=0)
+        lag = 0
+        if self.handoff_lags:  # (only a cause of misalignment delays hand-offs)
+            lag = max(f(self, lead, rep) for f in self.handoff_lags)
         if lag > 0:  # the rep learns of it later (the speed-to-lead clock runs meanwhile)
             lead.rep = rep
             self.schedule_after(lag, partial(self._reach_rep, lead))
