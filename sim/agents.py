@@ -103,8 +103,9 @@ class Lead(mesa.Agent):
         z: tuple[float, float, float, float] | list[float],
         u: tuple[float, float, float, float, float] | list[float],
         market_index: int = 0,
+        window_delay_days: int | None = None,
     ) -> None:
-        super().__init__(model)
+        mesa.Agent.__init__(self, model)  # (not super(): one lookup less, for every lead)
         self.market_index = market_index
         self.source = source
         self.fit = fit
@@ -114,9 +115,9 @@ class Lead(mesa.Agent):
         self.territory = territory
         self.z_score, self.z_rep, self.need, self.z_cycle = z
         self.u_contact, self.u_sql, self.u_outcome, self.u_window, self.u_churn = u
-        self.window_day = self.created_day + window_delay(
-            self.u_window, model.behaviour, inbound=source == MARKETING
-        )
+        if window_delay_days is None:  # (the model passes a day's leads' delays at once)
+            window_delay_days = window_delay(self.u_window, model.behaviour, source == MARKETING)
+        self.window_day = self.created_day + window_delay_days
         if self.window_day == self.created_day:  # a buyer in the market already: full intent
             self.intent0 = self.intent = 1.0
         self.stage = Stage.LEAD
@@ -245,14 +246,20 @@ def window_delay(u: float, b, inbound: bool) -> int:
     buyers about 11-15% buy within 3 months, 25-28% within 6, half within 12, nearly evenly
     month to month). One uniform decides both, so the market stream is unchanged.
     """
+    return window_delays([u], b, inbound)[0]
+
+
+def window_delays(us: list[float], b, inbound: bool) -> list[int]:
+    """``window_delay`` of each uniform in ``us``: a day's new leads in one call."""
     share = b.in_market_share if inbound else b.prospect_in_market_share
-    if u < share:
-        return 0
-    rest = (1.0 - u) / (1.0 - share)  # uniform on (0, 1], given not in market yet
-    return round(-b.buying_window_median_days * math.log(rest) / _LN2)
+    median = b.buying_window_median_days
+    # past the share, (1 - u) / (1 - share) is uniform on (0, 1]: not in the market yet
+    return [
+        0 if u < share else round(-median * math.log((1.0 - u) / (1.0 - share)) / _LN2) for u in us
+    ]
 
 
-_LN2 = math.log(2.0)  # computed once: called for every lead created
+_LN2 = math.log(2.0)  # computed once: used for every lead created
 
 
 class Customer(mesa.Agent):

@@ -43,7 +43,7 @@ import mesa
 import numpy as np
 from mesa.time import Priority, Schedule
 
-from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep
+from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep, window_delays
 from sim.causes import org_causes
 from sim.funnel import OPEN_STAGES, LeadDefinition, Stage, StageLedger
 from sim.journeys import COLUMNS, JourneyLog
@@ -339,14 +339,15 @@ class FunnelModel(mesa.Model):
             territory.tolist(),
             z.tolist(),
             u.tolist(),
+            window_delays(u[:, 3].tolist(), b, inbound=True),
             strict=True,
         )
         keep = self.inbound_keep
-        for f, i_, v, t, z_row, u_row in rows:
+        for f, i_, v, t, z_row, u_row, delay in rows:
             if keep and not self._reached(f):
                 self._inbound_count += 1  # a lead campaigns did not reach keeps its place
                 continue
-            lead = Lead(self, MARKETING, f, i_, v, t, z_row, u_row, self._inbound_count)
+            lead = Lead(self, MARKETING, f, i_, v, t, z_row, u_row, self._inbound_count, delay)
             self.ledger.enter(Stage.LEAD)
             self.kpis.on_created(lead, inbound=True)
             marketer = marketers[self._inbound_count % n_m]
@@ -390,7 +391,7 @@ class FunnelModel(mesa.Model):
             rep.prospect([self.create_prospect(rep, *next(draws)) for _ in range(n)])
 
     def _prospect_draws(self, n: int) -> Any:
-        """Attributes of ``n`` rep-found leads: (fit, intent, value, z, u) per lead."""
+        """Attributes of ``n`` rep-found leads: (fit, intent, value, z, u, window delay)."""
         if n == 0:
             return iter(())
         b = self.behaviour
@@ -401,13 +402,23 @@ class FunnelModel(mesa.Model):
         z = g.standard_normal((n, 4))
         u = g.random((n, 5))
         columns = (fit, intent, value, z, u)
-        return zip(*(c.tolist() for c in columns), strict=True)
+        delays = window_delays(u[:, 3].tolist(), b, inbound=False)
+        return zip(*(c.tolist() for c in columns), delays, strict=True)
 
     def create_prospect(
-        self, rep: SalesRep, fit: float, intent: float, value: float, z: list, u: list
+        self,
+        rep: SalesRep,
+        fit: float,
+        intent: float,
+        value: float,
+        z: list,
+        u: list,
+        window_delay_days: int | None = None,
     ) -> Lead:
         """A lead ``rep`` found by prospecting, with attributes from ``_prospect_draws``."""
-        lead = Lead(self, REP, fit, intent, value, rep.index, z, u, self._prospect_count)
+        lead = Lead(
+            self, REP, fit, intent, value, rep.index, z, u, self._prospect_count, window_delay_days
+        )
         self._prospect_count += 1
         lead.ready_day = self.day
         self.ledger.enter(Stage.LEAD)
