@@ -260,6 +260,8 @@ def window_delays(us: list[float], b, inbound: bool) -> list[int]:
 
 
 _LN2 = math.log(2.0)  # computed once: used for every lead created
+_SEQUENCES = (list, tuple)  # what a follow-up policy may return (``list | tuple`` is a new
+# object on each use: checked for every rep every day)
 
 
 class Customer(mesa.Agent):
@@ -483,7 +485,7 @@ class SalesRep(mesa.Agent):
         per_lead = b.follow_up_hours + self.rekey_hours
         n_slots = int(follow_up_hours / per_lead + 1e-9)
         chosen = model.follow_up_policy.choose(self, self.queue, n_slots)
-        if not isinstance(chosen, list | tuple) or len(chosen) > n_slots:
+        if not isinstance(chosen, _SEQUENCES) or len(chosen) > n_slots:
             raise follow_up_error(model.follow_up_policy, chosen, self.queue, n_slots)
         if chosen:
             picked = set(chosen)
@@ -509,13 +511,16 @@ class SalesRep(mesa.Agent):
             return
         keep = []
         bar = self.model.behaviour.follow_up_bar
+        oldest = day
         for lead in self.queue:
             if day - lead.mql_day >= expiry:
                 self.model.ignore(lead, by_choice=self.perceived(lead) < bar)
             else:
                 keep.append(lead)
+                if lead.mql_day < oldest:
+                    oldest = lead.mql_day
         self.queue = keep
-        self.oldest_mql_day = min((lead.mql_day for lead in keep), default=day)
+        self.oldest_mql_day = oldest
 
     def follow_up(self, lead: Lead) -> None:
         """First contact with a handed lead: reach it, judge it, accept or reject it.

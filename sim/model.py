@@ -130,6 +130,7 @@ class FunnelModel(mesa.Model):
         self._prospect_count = 0  # rep-found leads so far
         self._keyed: dict[tuple[str, str], KeyedNormals] = {}
         self.day = 0
+        self._headline_today: dict[str, float] | None = None  # while end_of_day collects
         self._agenda: dict[int, list[Callable[[], None]]] = {}  # day -> actions (schedule_after)
 
         # Separate funnels: who judges leads by which score (the combined_funnel tactic
@@ -250,7 +251,13 @@ class FunnelModel(mesa.Model):
             for tactic in self._hooks["on_period_end"]:
                 tactic.on_period_end(self)
             self.kpis.reset_period()
-        self.datacollector.collect(self)
+        # The collector reads five headline KPIs: computed once for the day, not once each
+        # (nothing changes the counters while it collects).
+        self._headline_today = self.kpis.headline()
+        try:
+            self.datacollector.collect(self)
+        finally:
+            self._headline_today = None
         if self.day >= self.config.days:
             self.running = False  # for drivers that loop on it (mesa.batch_run); run() does not
 
@@ -742,7 +749,8 @@ def _mean(values: list[float]) -> float:
 
 
 def _headline(model: FunnelModel, key: str) -> float:
-    return model.kpis.headline()[key]
+    today = model._headline_today  # (set while end_of_day collects)
+    return (model.kpis.headline() if today is None else today)[key]
 
 
 def _stage_count(model: FunnelModel, stage: Stage) -> int:

@@ -61,8 +61,10 @@ class KeyedNormals:
     lookups). The number returned is the same either way.
     """
 
-    BLOCK = 256
-    KEPT = 1024  # blocks kept (each 2 KiB): leads live long (buying windows of a year and more)
+    # 1,024 keys a block: making a generator costs about as much as drawing 1,000 numbers,
+    # and a default run asks for keys from every block of its market.
+    BLOCK = 1024
+    KEPT = 256  # blocks kept (each ~32 KiB): leads live long (buying windows of a year and more)
 
     def __init__(self, seed: int, name: str) -> None:
         self._key = [seed, zlib.crc32(name.encode("utf-8"))]
