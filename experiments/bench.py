@@ -95,12 +95,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def agent_floor(n: int, repeats: int) -> float:
     """Median seconds to create one bare mesa.Agent (and remove it, as closed leads are).
 
-    The collector runs first (``gc.collect``), as before every timed run (``timed_run``):
-    otherwise the side measured just after the other pays for its garbage. A finished model
-    is freed by the cyclic collector (agents and model refer to each other), and creating
-    100,000 agents triggers the collector's full passes, which then walk that garbage too:
-    the floor measured right after a run came out 25-40% slower (3.9-4.4 us against 3.1 us
-    on a quiet machine), and the ratio alternated with the order of the round.
+    The cyclic collector runs first (``gc.collect``), as before every timed run
+    (``timed_run``), so that each side starts without the other's garbage: a finished model
+    is only freed by the cyclic collector (its agents and the model refer to each other).
+    Without it the floor measured right after a run came out 25-40% slower than after
+    another floor (3.9-4.4 us against 3.1 us on a quiet machine), so the ratio alternated
+    with the order of the round (about 5.3 and 4.3).
     """
     times = []
     for _ in range(repeats):
