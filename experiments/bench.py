@@ -101,7 +101,9 @@ def agent_floor(n: int, repeats: int) -> float:
     is only freed by the cyclic collector (its agents and the model refer to each other).
     Without it the floor measured right after a run came out 25-40% slower than after
     another floor (3.9-4.4 us against 3.1 us on a quiet machine), so the ratio alternated
-    with the order of the round (about 5.3 and 4.3).
+    with the order of the round (about 5.3 and 4.3). How much of that gap collecting
+    removes is still to be measured on a quiet machine: under a load average of 10-12 the
+    floor after a run was 4% slower than after a floor without collecting, 2% with it.
     """
     times = []
     for _ in range(repeats):
