@@ -103,8 +103,9 @@ class Lead(mesa.Agent):
         z: tuple[float, float, float, float] | list[float],
         u: tuple[float, float, float, float, float] | list[float],
         market_index: int = 0,
+        window_delay_days: int | None = None,
     ) -> None:
-        super().__init__(model)
+        mesa.Agent.__init__(self, model)  # (not super(): one lookup less, for every lead)
         self.market_index = market_index
         self.source = source
         self.fit = fit
@@ -114,9 +115,9 @@ class Lead(mesa.Agent):
         self.territory = territory
         self.z_score, self.z_rep, self.need, self.z_cycle = z
         self.u_contact, self.u_sql, self.u_outcome, self.u_window, self.u_churn = u
-        self.window_day = self.created_day + window_delay(
-            self.u_window, model.behaviour, inbound=source == MARKETING
-        )
+        if window_delay_days is None:  # (the model passes a day's leads' delays at once)
+            window_delay_days = window_delay(self.u_window, model.behaviour, source == MARKETING)
+        self.window_day = self.created_day + window_delay_days
         if self.window_day == self.created_day:  # a buyer in the market already: full intent
             self.intent0 = self.intent = 1.0
         self.stage = Stage.LEAD
@@ -137,6 +138,8 @@ class Lead(mesa.Agent):
         intent on ``window_day`` and has decayed from there (its intent before was below 1,
         and decayed for longer, so the opening is what it shows).
         """
+        if day == self.intent_day:  # updated today (a lead just created, mostly): as is
+            return self.intent  # (what the formula below gives: exp(0) is exactly 1)
         if decay is None:
             decay = self.model.behaviour.intent_decay_per_day
         if self.intent_day < self.window_day <= day:
@@ -243,11 +246,22 @@ def window_delay(u: float, b, inbound: bool) -> int:
     buyers about 11-15% buy within 3 months, 25-28% within 6, half within 12, nearly evenly
     month to month). One uniform decides both, so the market stream is unchanged.
     """
+    return window_delays([u], b, inbound)[0]
+
+
+def window_delays(us: list[float], b, inbound: bool) -> list[int]:
+    """``window_delay`` of each uniform in ``us``: a day's new leads in one call."""
     share = b.in_market_share if inbound else b.prospect_in_market_share
-    if u < share:
-        return 0
-    rest = (1.0 - u) / (1.0 - share)  # uniform on (0, 1], given not in market yet
-    return round(-b.buying_window_median_days * math.log(rest) / math.log(2.0))
+    median = b.buying_window_median_days
+    # past the share, (1 - u) / (1 - share) is uniform on (0, 1]: not in the market yet
+    return [
+        0 if u < share else round(-median * math.log((1.0 - u) / (1.0 - share)) / _LN2) for u in us
+    ]
+
+
+_LN2 = math.log(2.0)  # computed once: used for every lead created
+_SEQUENCES = (list, tuple)  # what a follow-up policy may return (``list | tuple`` is a new
+# object on each use: checked for every rep every day)
 
 
 class Customer(mesa.Agent):
@@ -426,6 +440,18 @@ class SalesRep(mesa.Agent):
             return lead.rep_view * self.trust * self.credit_weight
         return lead.rep_view
 
+    def perceived_all(self, leads: list[Lead]) -> list[float]:
+        """``perceived`` of each of ``leads``, in one call.
+
+        The follow-up policy values a rep's whole queue every day: about two valuations for
+        every lead created, each a method call when made one at a time.
+        """
+        trust, credit = self.trust, self.credit_weight
+        return [
+            lead.rep_view * trust * credit if lead.source == MARKETING else lead.rep_view
+            for lead in leads
+        ]
+
     def assign(self, lead: Lead) -> None:
         """Put a handed lead in this rep's queue, with the rep's first look at it."""
         lead.rep = self
@@ -464,7 +490,7 @@ class SalesRep(mesa.Agent):
         per_lead = b.follow_up_hours + self.rekey_hours
         n_slots = int(follow_up_hours / per_lead + 1e-9)
         chosen = model.follow_up_policy.choose(self, self.queue, n_slots)
-        if not isinstance(chosen, list | tuple) or len(chosen) > n_slots:
+        if not isinstance(chosen, _SEQUENCES) or len(chosen) > n_slots:
             raise follow_up_error(model.follow_up_policy, chosen, self.queue, n_slots)
         if chosen:
             picked = set(chosen)
@@ -490,13 +516,16 @@ class SalesRep(mesa.Agent):
             return
         keep = []
         bar = self.model.behaviour.follow_up_bar
+        oldest = day
         for lead in self.queue:
             if day - lead.mql_day >= expiry:
                 self.model.ignore(lead, by_choice=self.perceived(lead) < bar)
             else:
                 keep.append(lead)
+                if lead.mql_day < oldest:
+                    oldest = lead.mql_day
         self.queue = keep
-        self.oldest_mql_day = min((lead.mql_day for lead in keep), default=day)
+        self.oldest_mql_day = oldest
 
     def follow_up(self, lead: Lead) -> None:
         """First contact with a handed lead: reach it, judge it, accept or reject it.

@@ -43,7 +43,7 @@ import mesa
 import numpy as np
 from mesa.time import Priority, Schedule
 
-from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep
+from sim.agents import MARKETING, REP, Customer, Lead, Marketer, SalesRep, window_delays
 from sim.causes import org_causes
 from sim.funnel import OPEN_STAGES, LeadDefinition, Stage, StageLedger
 from sim.journeys import COLUMNS, JourneyLog
@@ -130,6 +130,7 @@ class FunnelModel(mesa.Model):
         self._prospect_count = 0  # rep-found leads so far
         self._keyed: dict[tuple[str, str], KeyedNormals] = {}
         self.day = 0
+        self._headline_today: dict[str, float] | None = None  # while end_of_day collects
         self._agenda: dict[int, list[Callable[[], None]]] = {}  # day -> actions (schedule_after)
 
         # Separate funnels: who judges leads by which score (the combined_funnel tactic
@@ -250,7 +251,13 @@ class FunnelModel(mesa.Model):
             for tactic in self._hooks["on_period_end"]:
                 tactic.on_period_end(self)
             self.kpis.reset_period()
-        self.datacollector.collect(self)
+        # The collector reads five headline KPIs: computed once for the day, not once each
+        # (nothing changes the counters while it collects).
+        self._headline_today = self.kpis.headline()
+        try:
+            self.datacollector.collect(self)
+        finally:
+            self._headline_today = None
         if self.day >= self.config.days:
             self.running = False  # for drivers that loop on it (mesa.batch_run); run() does not
 
@@ -348,14 +355,15 @@ class FunnelModel(mesa.Model):
             territory.tolist(),
             z.tolist(),
             u.tolist(),
+            window_delays(u[:, 3].tolist(), b, inbound=True),
             strict=True,
         )
         keep = self.inbound_keep
-        for f, i_, v, t, z_row, u_row in rows:
+        for f, i_, v, t, z_row, u_row, delay in rows:
             if keep and not self._reached(f):
                 self._inbound_count += 1  # a lead campaigns did not reach keeps its place
                 continue
-            lead = Lead(self, MARKETING, f, i_, v, t, z_row, u_row, self._inbound_count)
+            lead = Lead(self, MARKETING, f, i_, v, t, z_row, u_row, self._inbound_count, delay)
             self.ledger.enter(Stage.LEAD)
             self.kpis.on_created(lead, inbound=True)
             marketer = marketers[self._inbound_count % n_m]
@@ -399,7 +407,7 @@ class FunnelModel(mesa.Model):
             rep.prospect([self.create_prospect(rep, *next(draws)) for _ in range(n)])
 
     def _prospect_draws(self, n: int) -> Any:
-        """Attributes of ``n`` rep-found leads: (fit, intent, value, z, u) per lead."""
+        """Attributes of ``n`` rep-found leads: (fit, intent, value, z, u, window delay)."""
         if n == 0:
             return iter(())
         b = self.behaviour
@@ -410,13 +418,23 @@ class FunnelModel(mesa.Model):
         z = g.standard_normal((n, 4))
         u = g.random((n, 5))
         columns = (fit, intent, value, z, u)
-        return zip(*(c.tolist() for c in columns), strict=True)
+        delays = window_delays(u[:, 3].tolist(), b, inbound=False)
+        return zip(*(c.tolist() for c in columns), delays, strict=True)
 
     def create_prospect(
-        self, rep: SalesRep, fit: float, intent: float, value: float, z: list, u: list
+        self,
+        rep: SalesRep,
+        fit: float,
+        intent: float,
+        value: float,
+        z: list,
+        u: list,
+        window_delay_days: int | None = None,
     ) -> Lead:
         """A lead ``rep`` found by prospecting, with attributes from ``_prospect_draws``."""
-        lead = Lead(self, REP, fit, intent, value, rep.index, z, u, self._prospect_count)
+        lead = Lead(
+            self, REP, fit, intent, value, rep.index, z, u, self._prospect_count, window_delay_days
+        )
         self._prospect_count += 1
         lead.ready_day = self.day
         self.ledger.enter(Stage.LEAD)
@@ -472,7 +490,9 @@ class FunnelModel(mesa.Model):
                 rep = chosen
         if rep is None:
             rep = self.rep_order[lead.territory % len(self.rep_order)]
-        lag = max((f(self, lead, rep) for f in self.handoff_lags), default=0)
+        lag = 0
+        if self.handoff_lags:  # (only a cause of misalignment delays hand-offs)
+            lag = max(f(self, lead, rep) for f in self.handoff_lags)
         if lag > 0:  # the rep learns of it later (the speed-to-lead clock runs meanwhile)
             lead.rep = rep
             self.schedule_after(lag, partial(self._reach_rep, lead))
@@ -738,7 +758,8 @@ def _mean(values: list[float]) -> float:
 
 
 def _headline(model: FunnelModel, key: str) -> float:
-    return model.kpis.headline()[key]
+    today = model._headline_today  # (set while end_of_day collects)
+    return (model.kpis.headline() if today is None else today)[key]
 
 
 def _stage_count(model: FunnelModel, stage: Stage) -> int:

@@ -67,6 +67,8 @@ class NurturePool:
         self._grow(max(16, slots))
         # day -> one list of slots per marketer, in the order the leads became due that day
         self.due: dict[int, list[list[int]]] = {}
+        self._decay_rate = math.nan  # the rate of the decay table (``_decay``)
+        self._decay_table = np.zeros(0)
 
     def _grow(self, n: int) -> None:
         """Make room for ``n`` slots in all, keeping the ones in use."""
@@ -126,9 +128,25 @@ class NurturePool:
             self._write_back(self.leads[slot], slot)
 
     def _write_back(self, lead: Lead, slot: int) -> None:
-        lead.intent = float(self.intent[slot])
-        lead.intent_day = int(self.intent_day[slot])
-        lead.value = float(self.value[slot])
+        # ``item`` gives the Python number at once (``float(a[i])`` makes a numpy one first)
+        lead.intent = self.intent.item(slot)
+        lead.intent_day = self.intent_day.item(slot)
+        lead.value = self.value.item(slot)
+
+    def _decay(self, gaps: np.ndarray, rate: float) -> np.ndarray:
+        """``exp(-rate * gap)`` per gap (whole days >= 0), the floats of ``Lead.intent_at``.
+
+        From a table of ``math.exp(-rate * gap)`` by gap, kept from day to day and extended
+        as longer gaps come (gaps are a few days to a few hundred): finding each day's
+        distinct gaps by sorting them (``np.unique``) took about a fifth of the touches' time.
+        """
+        if rate != self._decay_rate:
+            self._decay_rate, self._decay_table = rate, np.zeros(0)
+        top = int(gaps.max())
+        if top >= len(self._decay_table):
+            size = max(top + 1, 2 * len(self._decay_table), 64)
+            self._decay_table = np.array([math.exp(-rate * gap) for gap in range(size)])
+        return self._decay_table[gaps]
 
     def touch_due(self, model: FunnelModel, day: int) -> None:
         """Touch the leads due today; hand over those now ready, drop those out of time."""
@@ -144,18 +162,20 @@ class NurturePool:
             return
         b = model.behaviour
         owner = self.owner[slots]
-        # Decay since each lead's last update, one exp per distinct gap (the floats of
-        # math.exp in Lead.intent_at). Most days every lead due was last touched a touch
-        # interval ago: one gap. A lead whose buying window opened since then entered the
-        # market at full intent on its window day, and decays from there (Lead.intent_at).
-        decay = b.intent_decay_per_day
+        # Decay since each lead's last update, by the gap in days (the floats of math.exp in
+        # Lead.intent_at, from a table by gap). A lead whose buying window opened since then
+        # entered the market at full intent on its window day, and decays from there
+        # (Lead.intent_at).
         window = self.window_day[slots]
-        opened = (self.intent_day[slots] < window) & (window <= day)
-        since = np.where(opened, window, self.intent_day[slots])
-        now = np.where(opened, 1.0, self.intent[slots]) * _decay(day - since, decay)
+        last = self.intent_day[slots]
+        in_window = window <= day
+        opened = (last < window) & in_window
+        since = np.where(opened, window, last)
+        now = np.where(opened, 1.0, self.intent[slots]) * self._decay(
+            day - since, b.intent_decay_per_day
+        )
         # In its window a touch closes part of the gap to full intent; before it, it holds
         # the buyer at the engagement it came in with (Lead.touch).
-        in_window = window <= day
         intent = np.where(
             in_window,
             now + b.nurture_intent_gain * (1.0 - now),
@@ -164,48 +184,45 @@ class NurturePool:
         self.intent[slots] = intent
         self.intent_day[slots] = day
         self.value[slots] *= 1.0 + b.nurture_value_gain
-        # Each marketer's score of its leads, by its own definition and threshold.
-        fit_weight = np.array([m.definition.fit_weight for m in self.marketers])
-        intent_weight = np.array([1.0 - m.definition.fit_weight for m in self.marketers])
-        noise = np.array([m.definition.noise for m in self.marketers])
+        # Each marketer's score of its leads, by its own definition and threshold. Marketers
+        # mostly share one definition: then its weights are numbers, not a column gathered
+        # per lead (the same floats, as each product is the same).
+        definitions = {m.definition for m in self.marketers}
+        if len(definitions) == 1:
+            (d,) = definitions
+            fit_weight, intent_weight, noise = d.fit_weight, 1.0 - d.fit_weight, d.noise
+        else:
+            fit_weight = np.array([m.definition.fit_weight for m in self.marketers])[owner]
+            intent_weight = np.array([1.0 - m.definition.fit_weight for m in self.marketers])
+            intent_weight = intent_weight[owner]
+            noise = np.array([m.definition.noise for m in self.marketers])[owner]
         threshold = np.array([m.threshold for m in self.marketers])
-        score = (
-            fit_weight[owner] * self.fit[slots]
-            + intent_weight[owner] * intent
-            + noise[owner] * self.z_score[slots]
-        )
+        score = fit_weight * self.fit[slots] + intent_weight * intent + noise * self.z_score[slots]
         ready = score >= threshold[owner]
-        # Out of time, or the buyer's window has closed: it bought from someone else.
-        elsewhere = ~ready & (day >= window + b.buying_window_days)
-        timed_out = day >= self.until[slots]
-        leaving = ready | timed_out | elsewhere
+        # Not ready and out of time, or the buyer's window has closed (it bought from
+        # someone else): dropped.
+        gone = day >= window + b.buying_window_days
+        leaving = ready | (day >= self.until[slots]) | gone
         # The leads staying are touched again after the interval, after any enrolled today.
         later = self.due.setdefault(day + b.nurture_touch_days, [[] for _ in self.marketers])
-        staying = slots[~leaving]
-        kept_bounds = np.searchsorted(owner[~leaving], np.arange(len(self.marketers) + 1)).tolist()
+        stay = ~leaving
+        staying = slots[stay]
+        kept_bounds = np.searchsorted(owner[stay], np.arange(len(self.marketers) + 1)).tolist()
         for m in range(len(self.marketers)):
             if kept_bounds[m + 1] > kept_bounds[m]:
                 later[m].extend(staying[kept_bounds[m] : kept_bounds[m + 1]].tolist())
-        for i in np.flatnonzero(leaving).tolist():
-            slot = int(slots[i])
+        leave = np.flatnonzero(leaving)
+        rows = zip(slots[leave].tolist(), ready[leave].tolist(), gone[leave].tolist(), strict=True)
+        for slot, is_ready, is_gone in rows:
             lead = self.leads[slot]
             if lead is None:  # left nurture meanwhile, through another lead's hand-over
                 self.free.append(slot)  # (its calendar entry was today's)
                 continue
             lead.marketer.release(lead)
             self.free.append(slot)  # its calendar entry was today's: nothing points to the slot
-            if ready[i]:
+            if is_ready:
                 model.submit_for_handoff(lead)
             else:
-                if elsewhere[i]:
+                if is_gone:
                     model.kpis.add("leads_bought_elsewhere")
                 model.close(lead, Stage.DROPPED)
-
-
-def _decay(gaps: np.ndarray, rate: float) -> np.ndarray | float:
-    """``exp(-rate * gap)`` per gap, one ``math.exp`` per distinct gap (as ``Lead.intent_at``)."""
-    first = int(gaps[0])
-    if (gaps == first).all():
-        return math.exp(-rate * first)
-    distinct, where = np.unique(gaps, return_inverse=True)
-    return np.array([math.exp(-rate * gap) for gap in distinct.tolist()])[where]

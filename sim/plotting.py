@@ -316,8 +316,11 @@ def sensitivity_chart(
     return _save(fig, stem)
 
 
-def bench_chart(rows: pd.DataFrame, floor: float, stem: Path) -> list[Path]:
-    """Run time against leads created (log-log), with a line of slope one through the data."""
+def bench_chart(rows: pd.DataFrame, floor: float, stem: Path, goal: float = 3.0) -> list[Path]:
+    """Run time against leads created (log-log), with a line of slope one through the data.
+
+    ``goal``: the per-lead target, in bare agents (``floor`` seconds each), drawn as a line.
+    """
     fig, ax = plt.subplots(figsize=(8, 6))
     # each point: the median over the repeats of one size (leads created vary a little by seed)
     medians = []
@@ -351,10 +354,10 @@ def bench_chart(rows: pd.DataFrame, floor: float, stem: Path) -> list[Path]:
         ax.plot(xs, y0 * xs / x0, "--", color="#555555", label="linear (slope 1)")
         ax.plot(
             xs,
-            4 * floor * xs,
+            goal * floor * xs,
             ":",
             color=OKABE_ITO[3],
-            label="target: 4x a bare mesa.Agent per lead",
+            label=f"target: {goal:g}x a bare mesa.Agent per lead",
         )
     ax.set_xscale("log")
     ax.set_yscale("log")

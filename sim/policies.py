@@ -56,11 +56,9 @@ class FollowUpPolicy:
         if n <= 0 or not queue:
             return []
         bar = rep.model.behaviour.follow_up_bar
-        perceived = rep.perceived
-        rest = []  # (perceived value, lead): each lead valued once
-        for lead in queue:
-            if (value := perceived(lead)) >= bar:
-                rest.append((value, lead))
+        # (perceived value, lead): each lead valued once
+        values = rep.perceived_all(queue)
+        rest = [(v, lead) for v, lead in zip(values, queue, strict=True) if v >= bar]
         # the best n, ties in queue order: the same as a stable sort, best first
         return [lead for _, lead in heapq.nlargest(n, rest, key=itemgetter(0))]
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 import sim
-from sim.agents import window_delay
+from sim.agents import window_delay, window_delays
 from sim.params import BehaviourParams
 
 
@@ -18,6 +18,14 @@ def test_window_delays_follow_the_declared_share_and_median():
     found = np.array([window_delay(x, b, inbound=False) for x in u])
     assert (found[u < b.prospect_in_market_share] == 0).all()
     assert (found[u >= b.prospect_in_market_share][100:] > 0).all()  # past rounding to 0
+
+
+def test_a_days_delays_at_once_are_each_leads_own():
+    """The model computes a day's window delays in one call: the same numbers, lead by lead."""
+    b = BehaviourParams()
+    u = np.random.default_rng(3).random(2_000).tolist()
+    for inbound in (True, False):
+        assert window_delays(u, b, inbound) == [window_delay(x, b, inbound) for x in u]
 
 
 def test_a_longer_median_wait_delays_every_buyer_not_yet_in_market():

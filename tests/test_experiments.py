@@ -228,14 +228,15 @@ def test_bench_quick_measures_every_target(tmp_path):
     # timings on a shared machine may miss a target at this small scale; the run must finish
     assert proc.returncode in (0, 1), proc.stderr
     targets = pd.read_csv(tmp_path / "targets.csv")
-    assert len(targets) == 10
+    assert len(targets) == 11
     assert list(targets.columns[:4]) == ["target", "goal", "median", "range"]
     assert targets["median"].notna().all() and (targets["median"] > 0).all()
     # the make-run study ran serially and on two workers and gave the same table
     identical = targets.loc[targets.target.str.startswith("study tables identical")]
     assert bool(identical.met.iloc[0])
     rows = pd.read_csv(tmp_path / "bench.csv")
-    kinds = {"per_lead", "scale_leads", "scale_days", "memory", "overhead", "make_run", "diagnose"}
+    kinds = {"per_lead", "scale_leads", "scale_days", "steady_state", "memory", "overhead"}
+    kinds |= {"make_run", "diagnose"}
     assert kinds <= set(rows.kind)
     assert (tmp_path / "bench.png").stat().st_size > 10_000
     assert "tottime" in (tmp_path / "profile.txt").read_text()

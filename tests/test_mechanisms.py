@@ -100,6 +100,8 @@ def test_follow_up_policy_takes_the_best_above_the_bar(model):
         lead.rep_view = view
     chosen = FollowUpPolicy().choose(rep, leads, 2)
     assert chosen == [leads[0], leads[3]]
+    rep.trust, rep.credit_weight = 0.7, 0.3  # valued in one call as one by one
+    assert rep.perceived_all(leads) == [rep.perceived(lead) for lead in leads]
     assert leads[2] not in FollowUpPolicy().choose(rep, leads, 10)  # below the bar
     assert FollowUpPolicy().choose(rep, leads, 0) == []
 

@@ -2,7 +2,7 @@ import ast
 
 import numpy as np
 
-from sim.rng import STREAM_NAMES, stream
+from sim.rng import STREAM_NAMES, KeyedNormals, stream
 from tests.conftest import ROOT
 
 
@@ -37,3 +37,21 @@ def test_no_stdlib_random_or_global_numpy_state_in_the_package():
                         "SeedSequence",
                         "default_rng",
                     }, f"{path}: np.random.{node.attr}"
+
+
+def test_a_keyed_draw_is_the_normal_of_its_counters_uniform_whatever_the_block():
+    """``draws[k]``: the inverse normal of Philox's first output at counter k (sim.rng).
+
+    Blocks (their size, which are kept, which are converted when) only cache: the number is
+    defined by the seed, the name and k.
+    """
+    from statistics import NormalDist
+    from zlib import crc32
+
+    draws = KeyedNormals(7, "discovery/marketing")
+    for k in (0, 5, KeyedNormals.BLOCK - 1, KeyedNormals.BLOCK, 3 * KeyedNormals.BLOCK + 17):
+        gen = np.random.Philox(key=[7, crc32(b"discovery/marketing")], counter=[k, 0, 0, 0])
+        raw = int(gen.random_raw(1)[0])
+        expected = NormalDist().inv_cdf(((raw >> 11) + 0.5) * 2.0**-53)
+        assert draws[k] == expected
+        assert draws[k] == expected  # asked again (converted again): the same
