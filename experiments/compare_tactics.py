@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,8 @@ def report(root: Path, out: Path | None, baseline: str, decomposition: Path | No
         if fits is not None and kept is not None:
             from sim.uncertainty import consistency_in_words
 
-            print(f"\n{consistency_in_words(fits)}. Over those draws only:")
+            words = f"{consistency_in_words(fits)}. Over those draws only:"
+            print("\n" + textwrap.fill(words, 100))
             if len(kept):
                 print(ranked_uncertainty(kept, n_kpis=1).to_string())
         print("\nGiven the default assumptions only (market noise only):")
