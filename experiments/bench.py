@@ -51,6 +51,7 @@ from __future__ import annotations
 import compileall
 import dataclasses
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -78,7 +79,7 @@ OPTIONS = {
     "draw_seed": 0,
     "keep": "",
 }
-GROUPS = ("all", "model", "pipeline", "draws", "diagnose")
+GROUPS = ("all", "model", "pipeline", "scale", "draws", "diagnose")
 FIT_LEADS = 20_000  # the diagnostic target: a 20,000-lead export
 PIPELINE_RUNS, PIPELINE_DAYS = 500, 250  # the overhead study: 500 runs of the small org
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,14 +180,22 @@ def _cold_workers() -> None:
     get_reusable_executor().shutdown(wait=True)
 
 
-def timed_study(specs: list, n_jobs: int) -> tuple[float, float, pd.DataFrame]:
-    """Wall seconds of a study through the runner, its runs' summed in-worker seconds, table."""
+def timed_study(
+    specs: list, n_jobs: int, *, backend=None, where: Path | None = None
+) -> tuple[float, float, pd.DataFrame]:
+    """Wall seconds of a study through the runner, its runs' summed in-worker seconds, table.
+
+    ``backend``: instead of ``n_jobs`` local workers (a Ray cluster, for the scale group);
+    ``where``: the study directory to keep (default: a temporary one, deleted).
+    """
     from sim.batch import Backend, run_study
 
     _cold_workers()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        done = run_study(specs, tmp, backend=Backend(n_jobs=n_jobs), progress=False)
+        done = run_study(
+            specs, where or tmp, backend=backend or Backend(n_jobs=n_jobs), progress=False
+        )
         wall = time.perf_counter() - started
     if not done.complete:
         raise RuntimeError(f"the bench study failed: {done.failures[:1]}")
@@ -396,6 +405,352 @@ def diagnose_targets(quick: bool, record) -> list[dict]:
     ]
 
 
+# --- the scale group (issue 19): a Sobol' study, on Ray, and a large study's coordinator -------
+
+#: The Sobol' study's tactic (paired with the baseline at every point, on the same seed).
+SOBOL_TACTIC = "liaison"
+#: Its ten factors: seven of calibration's behavioural parameters (over its search bounds)
+#: and three of the tactic's uncertainties (over their plausible ranges).
+SOBOL_FACTORS = (
+    "behaviour.intent_decay_per_day",
+    "behaviour.marketing_score_noise",
+    "behaviour.opportunity_hours_per_day",
+    "behaviour.rep_initial_trust",
+    "behaviour.follow_up_bar",
+    "behaviour.contact_rate",
+    "behaviour.win_base",
+    f"scenario.tactics.{SOBOL_TACTIC}.rep_hours_per_week",
+    f"scenario.tactics.{SOBOL_TACTIC}.route_hours",
+    f"scenario.tactics.{SOBOL_TACTIC}.feedback_rate",
+)
+SOBOL_N, SOBOL_N_TARGET, SOBOL_N_RAY = 64, 512, 16  # measured, extrapolated to, on Ray
+SOBOL_DAYS = 250
+MEMORY_RUNS, MEMORY_DAYS = 50_000, 20  # the large study whose coordinator is measured
+MEMORY_GIB = 2
+#: The machines the Sobol' study is extrapolated to: a 16-core machine, and a Ray cluster.
+CORES_BIG, CLUSTER_CPUS = 16, 128
+
+
+@dataclasses.dataclass
+class SobolStudy:
+    """The runs of a Sobol' study, as ``experiments.sensitivity`` makes them, and its analysis."""
+
+    specs: list
+    ids: list[str]
+    prob: dict
+    design: object  # the sample, in unit coordinates
+    kpis: list[str]
+
+    def indices(self, runs: pd.DataFrame) -> pd.DataFrame:
+        """The Sobol' indices (``sensitivity.csv``'s table) of the runs' paired effects."""
+        from experiments import sensitivity as sa
+
+        effects = sa.effects(runs, self.ids, self.kpis, "difference")
+        return sa.analyse("sobol", self.prob, self.design, effects, seed=0)
+
+
+def sobol_study(samples: int, org: str = "default", days: int = SOBOL_DAYS) -> SobolStudy:
+    """The Sobol' study of ``SOBOL_FACTORS`` with ``samples`` base samples (N), as runs.
+
+    The sensitivity program's own path (``python -m experiments.sensitivity method=sobol
+    samples=N scenario=liaison replicates=1 effect=difference factors=...``): SALib's sample
+    without second-order indices, N x (D + 2) points, each the baseline and the tactic on one
+    seed, so 2 N (D + 2) runs.
+    """
+    from experiments import sensitivity as sa
+    from experiments.common import scenario_configs
+    from sim.batch import RunSpec
+
+    opts = {**sa.OPTIONS, "method": "sobol", "samples": samples, "replicates": 1}
+    overrides = [f"org={org}", f"days={days}", "warmup_days=10"]
+    configs = scenario_configs([opts["baseline"], SOBOL_TACTIC], overrides)
+    bases = {"baseline": configs[opts["baseline"]], "scenario": configs[SOBOL_TACTIC]}
+    factors = sa.factors_of(",".join(SOBOL_FACTORS), list(bases.values()))
+    prob = sa.problem(factors)
+    design = sa.sample("sobol", prob, opts)
+    runs, ids = sa.paired_runs(sa.points(factors, design), factors, bases, opts)
+    specs = [RunSpec(cfg, run_id) for cfg, run_id in zip(runs, ids, strict=True)]
+    return SobolStudy(specs, ids, prob, design, opts["kpis"].split(","))
+
+
+def coordinated_study(specs: list, n_jobs: int, **kwargs) -> dict:
+    """``timed_study`` with the coordinator's (this process's) CPU seconds beside it."""
+    cpu = time.process_time()
+    wall, run_seconds, runs = timed_study(specs, n_jobs, **kwargs)
+    return {
+        "wall": wall,
+        "run_seconds": run_seconds,
+        "coordinator_cpu": time.process_time() - cpu,
+        "runs": runs,
+    }
+
+
+def ray_child(address: str, samples: int, org: str, days: int, where: str) -> None:
+    """In a driver joined to the head at ``address``: the Ray per-task costs, then the study.
+
+    Prints one JSON line: the round trip of one empty task (median of 30, one at a time),
+    the wall time per task of 100 empty tasks in flight at once, and the study's wall time,
+    summed in-worker run time and this driver's CPU seconds; the study is kept in ``where``.
+    """
+    import ray
+
+    from sim.batch import Backend, run_chunk
+
+    ray.init(address=address, log_to_driver=False)
+    try:
+        task = ray.remote(run_chunk)
+        ray.get([task.remote([], None, False) for _ in range(4)])  # start the workers
+        trips = []
+        for _ in range(30):
+            started = time.perf_counter()
+            ray.get(task.remote([], None, False))
+            trips.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        ray.get([task.remote([], None, False) for _ in range(100)])
+        batch = (time.perf_counter() - started) / 100
+        study = sobol_study(samples, org, days)
+        backend = Backend(kind="ray", ray_init={"address": address})
+        done = coordinated_study(study.specs, 0, backend=backend, where=Path(where))
+    finally:
+        ray.shutdown()
+    del done["runs"]
+    print(json.dumps({"round_trip": statistics.median(trips), "in_flight": batch, **done}))
+
+
+def sobol_on_ray(samples: int, org: str, days: int, where: Path) -> dict:
+    """The Sobol' study on a local Ray head of 2 CPUs of its own (``experiments.ray_head``).
+
+    The driver is a child process with the head's environment (its own token and ``HOME``);
+    the head and all it started are stopped afterwards.
+    """
+    from experiments.ray_head import ray_head
+
+    code = (
+        "from experiments.bench import ray_child\n"
+        f"ray_child({{address!r}}, {samples}, {org!r}, {days}, {str(where)!r})\n"
+    )
+    with ray_head(num_cpus=2) as head:
+        env = {**head.env, "PYTHONPATH": str(ROOT)}
+        env.pop("HYDRA_FULL_ERROR", None)
+        proc = subprocess.run(
+            [sys.executable, "-c", code.format(address=head.address)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RuntimeError(f"the Sobol' study on the local Ray head failed: {last}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def memory_child(n_runs: int, days: int, n_jobs: int) -> None:
+    """In a fresh process: a study of ``n_runs`` runs of the small org; this process's memory.
+
+    Prints one JSON line: resident memory (MiB) after the imports, after the specs are made,
+    and the peak (``VmHWM``) over the whole study, with its wall time. The workers are other
+    processes: only the coordinator is measured.
+    """
+    from sim.batch import Backend, run_study
+
+    def status(key: str) -> float:
+        with open("/proc/self/status") as f:
+            return next(int(x.split()[1]) for x in f if x.startswith(key + ":")) / 1024
+
+    imported = status("VmRSS")
+    specs = overhead_specs(n_runs, days)
+    made = status("VmRSS")
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        done = run_study(specs, tmp, backend=Backend(n_jobs=n_jobs), progress=False)
+        wall = time.perf_counter() - started
+        parts = len(list(Path(tmp, "rows").glob("part-*.parquet")))
+    if not done.complete:
+        raise RuntimeError(f"the memory study failed: {done.failures[:1]}")
+    print(
+        json.dumps(
+            {
+                "imported_mib": imported,
+                "specs_mib": made,
+                "peak_mib": status("VmHWM"),
+                "wall": wall,
+                "runs": len(done.runs),
+                "parts": parts,
+            }
+        )
+    )
+
+
+def coordinator_memory(n_runs: int, days: int, n_jobs: int = 2) -> dict:
+    """``memory_child`` in a fresh process (so no earlier work of this one is counted)."""
+    code = f"from experiments.bench import memory_child\nmemory_child({n_runs}, {days}, {n_jobs})\n"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=False
+    )
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RuntimeError(f"the {n_runs}-run memory study failed: {last}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measured(name: str, value: float, how: str) -> dict:
+    """A row of the targets table that is a measurement or an extrapolation, not a goal."""
+    return {"target": name, "goal": "-", "median": value, "range": how, "rounds": 1, "met": None}
+
+
+def scale_targets(quick: bool, record) -> list[dict]:
+    """Issue 19's scale rows: a Sobol' study on 2 cores and on Ray, a large study's memory.
+
+    One round each (they are long): the Sobol' study of ``SOBOL_N`` on 2 local workers,
+    extrapolated to ``SOBOL_N_TARGET``, to ``CORES_BIG`` cores and to a Ray cluster of
+    ``CLUSTER_CPUS``; the study of ``SOBOL_N_RAY`` serially and on a local Ray head, whose
+    tables must be equal; the peak memory of the coordinator of studies of growing size.
+    ``quick``: the small org, 30-day runs, N of 8 and 4, 1,000 and 4,000 runs.
+    """
+    from sim.batch import plan_chunks
+
+    org, days = ("small", 30) if quick else ("default", SOBOL_DAYS)
+    n, n_ray = (8, 4) if quick else (SOBOL_N, SOBOL_N_RAY)
+    rows: list[dict] = []
+    # The Sobol' study on 2 cores.
+    study = sobol_study(n, org, days)
+    timed_study(study.specs[:4], 1)  # warm this process before timing
+    two = coordinated_study(study.specs, 2)
+    runs, per_run = len(study.specs), two["run_seconds"] / len(study.specs)
+    eff = (two["run_seconds"] / 2) / two["wall"]  # the measured parallel efficiency
+    record(
+        "sobol",
+        samples=n,
+        runs=runs,
+        days=days,
+        org=org,
+        workers=2,
+        wall_seconds=two["wall"],
+        run_seconds=two["run_seconds"],
+        coordinator_cpu=two["coordinator_cpu"],
+    )
+    label = f"Sobol' N={n} ({runs:,} runs, {days} days, {org} org)"
+    rows.append(
+        target(
+            f"{label}: wall / (summed run time / 2), 2 cores",
+            "<= 1.10",
+            [two["wall"] / (two["run_seconds"] / 2)],
+            lambda m: m <= 1.10,
+        )
+    )
+    rows.append(measured(f"{label} on 2 cores: wall seconds", two["wall"], "measured"))
+    rows.append(measured(f"{label}: runs per second, 2 cores", runs / two["wall"], "measured"))
+    rows.append(measured(f"{label}: summed in-worker run seconds", two["run_seconds"], "measured"))
+    # The same study smaller, serially and on a local Ray head: equal tables.
+    small = sobol_study(n_ray, org, days)
+    with tempfile.TemporaryDirectory() as tmp:
+        serial = coordinated_study(small.specs, 1, where=Path(tmp, "serial"))
+        ray = sobol_on_ray(n_ray, org, days, Path(tmp, "ray"))
+        a = pd.read_parquet(Path(tmp, "serial", "runs.parquet"))
+        b = pd.read_parquet(Path(tmp, "ray", "runs.parquet"))
+    equal = a.equals(b) and small.indices(a).equals(small.indices(b))
+    record(
+        "sobol_ray",
+        samples=n_ray,
+        runs=len(small.specs),
+        serial_seconds=serial["wall"],
+        ray_seconds=ray["wall"],
+        ray_run_seconds=ray["run_seconds"],
+        ray_driver_cpu=ray["coordinator_cpu"],
+        round_trip=ray["round_trip"],
+        in_flight=ray["in_flight"],
+        equal=equal,
+    )
+    rows.append(
+        {
+            "target": f"Sobol' N={n_ray} ({len(small.specs)} runs) on a local Ray head (2 CPUs):"
+            " runs and indices tables equal to serial",
+            "goal": "yes",
+            "median": float(equal),
+            "range": "one round",
+            "rounds": 1,
+            "met": equal,
+        }
+    )
+    rows.append(
+        measured(
+            f"Sobol' N={n_ray} on the local Ray head: wall seconds",
+            ray["wall"],
+            f"measured (serially: {serial['wall']:.0f} s)",
+        )
+    )
+    rows.append(
+        measured(
+            "Ray: one empty task's round trip on the local head (ms)",
+            ray["round_trip"] * 1e3,
+            "measured, median of 30",
+        )
+    )
+    rows.append(
+        measured("Ray: wall per empty task, 100 in flight (ms)", ray["in_flight"] * 1e3, "measured")
+    )
+    # Extrapolations from the measured figures.
+    big = 2 * SOBOL_N_TARGET * (len(SOBOL_FACTORS) + 2) if not quick else 4 * runs
+    rows.append(
+        measured(
+            f"Sobol' N={SOBOL_N_TARGET if not quick else 4 * n} ({big:,} runs), "
+            "2 cores: wall seconds",
+            two["wall"] * big / runs,
+            f"extrapolated: linear in runs from N={n}",
+        )
+    )
+    rows.append(
+        measured(
+            f"the same on {CORES_BIG} cores: wall seconds",
+            big * per_run / (CORES_BIG * eff),
+            f"extrapolated: {per_run:.3f} s a run, efficiency {eff:.2f} as on 2",
+        )
+    )
+    chunks = len(plan_chunks(range(big), CLUSTER_CPUS))
+    work = big * per_run / (CLUSTER_CPUS * eff) + chunks * ray["round_trip"] / CLUSTER_CPUS
+    driver = big * ray["coordinator_cpu"] / len(small.specs)  # the driver's serial share
+    rows.append(
+        measured(
+            f"the same on a Ray cluster of {CLUSTER_CPUS} CPUs: wall seconds",
+            max(work, driver),
+            f"extrapolated: + {chunks} chunks x {ray['round_trip'] * 1e3:.1f} ms "
+            f"round trip; the driver alone needs {driver:.0f} s",
+        )
+    )
+    # The coordinator's memory.
+    sizes = (1_000, 4_000) if quick else (5_000, MEMORY_RUNS)
+    mems = {}
+    for size in sizes:
+        mems[size] = coordinator_memory(size, MEMORY_DAYS)
+        record(
+            "coordinator_memory",
+            runs=size,
+            days=MEMORY_DAYS,
+            **{k: v for k, v in mems[size].items() if k != "runs"},
+        )
+    lo, hi = sizes
+    growth = (mems[hi]["peak_mib"] - mems[lo]["peak_mib"]) / (hi - lo) * 1000
+    rows.append(
+        target(
+            f"coordinator peak memory, {hi:,}-run study ({MEMORY_DAYS} days, small org), MiB",
+            f"< {MEMORY_GIB * 1024}",
+            [mems[hi]["peak_mib"]],
+            lambda m: m < MEMORY_GIB * 1024,
+        )
+    )
+    rows.append(
+        measured(
+            f"coordinator peak memory per 1,000 runs, {lo:,} to {hi:,} runs (MiB)",
+            growth,
+            f"measured: {mems[lo]['peak_mib']:.0f} MiB at {lo:,}",
+        )
+    )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure every target and write the results."""
     parsed = parse(argv, __doc__, OPTIONS)
@@ -433,6 +788,8 @@ def main(argv: list[str] | None = None) -> int:
         targets += model_rows
     if opts["only"] in ("all", "pipeline"):
         targets += pipeline_targets(quick, repeats, record)
+    if opts["only"] in ("all", "scale"):
+        targets += scale_targets(quick, record)
     if opts["only"] in ("all", "draws") and not (quick and opts["only"] == "all"):
         jobs = max(1, opts["job_repeats"])
         targets += draws_targets(quick, jobs, opts["draw_seed"], opts["keep"], record)
@@ -457,7 +814,7 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
     print(table.to_string(index=False, float_format="{:.3g}".format))
     print(f"\nwritten: {', '.join(map(str, written))}")
-    return 0 if table.met.all() else 1
+    return 0 if table.met.dropna().all() else 1  # measurements alone (met None) pass
 
 
 def model_targets(quick: bool, repeats: int, record) -> tuple[float, float, list[dict]]:
