@@ -362,7 +362,11 @@ def analyse(
                     }
                 )
         else:
-            si = sobol_analyze.analyze(prob, y, calc_second_order=False, seed=seed)
+            # SALib seeds its bootstrap only for a truthy seed: seed=0 (the default) left the
+            # confidence intervals unseeded. A generator is truthy, and default_rng(seed) is
+            # what SALib makes of any other seed, so those give the intervals they gave.
+            rng = np.random.default_rng(seed)
+            si = sobol_analyze.analyze(prob, y, calc_second_order=False, seed=rng)
             for j, name in enumerate(prob["names"]):
                 rows.append(
                     {
