@@ -6,6 +6,7 @@ Usage::
     python -m experiments.bench quick=1         # smaller sizes, for a smoke check
     python -m experiments.bench only=pipeline   # only the study runner's targets
     python -m experiments.bench only=model      # only the model's targets
+    python -m experiments.bench only=scale      # a Sobol' study, on Ray, a large study's memory
     python -m experiments.bench only=draws job_repeats=3   # the main job against draws=0
     python -m experiments.bench only=diagnose   # only the fit of a 20,000-lead CRM export
     python -m experiments.bench profile=1       # also the top of a profile of one run
@@ -28,6 +29,26 @@ The pipeline's targets (issue 19) measure real studies through the study runner
   the default organisation, 500 days), serial / on 2 workers; and whether the two tables
   are identical.
 
+The scale rows (issue 19), one round each (they are long; ``quick=1`` runs a small version
+only with ``only=scale``):
+
+- a Sobol' study as ``experiments.sensitivity`` makes it (``SOBOL_FACTORS``: ten factors, the
+  baseline and ``liaison`` paired on one seed at each point, 250-day runs of the default
+  organisation; SALib's sample without second-order indices, so 2 N (D + 2) runs) at
+  N = 64 (1,536 runs) on 2 local workers: wall time, runs per second, the summed in-worker
+  run time, and wall / (summed run time / 2) against the pipeline's <= 1.10. Extrapolated,
+  and labelled so, to N = 512 on 2 cores (linear in runs), to 16 cores (the measured time a
+  run and parallel efficiency) and to a Ray cluster of 128 CPUs (the same, plus each chunk's
+  round trip as measured on the local head; bounded below by the driver's CPU time per run
+  as measured there);
+- the same study at N = 16 serially and on a local Ray head of 2 CPUs (``experiments.
+  ray_head``: its own ``HOME``, token and ports; a driver process of its own): the tidy
+  tables and the Sobol' indices must be equal; and the round trip of an empty Ray task;
+- the coordinator of a 50,000-run study (20-day runs of the small organisation, every
+  scenario in turn, 2 workers, no per-run folders) and of a 5,000-run one, each in a fresh
+  process: its peak resident memory (``VmHWM``; the workers are other processes) < 2 GiB,
+  and its growth per 1,000 runs.
+
 The main job's price for honest answers (issue 14): ``python -m experiments.compare_tactics``
 as ``make run`` runs it (parameter draws) against the same program with ``draws=0`` (the
 noise-only comparison), each as its own process on the same code, ``job_repeats`` rounds
@@ -49,6 +70,7 @@ whether it is met.
 from __future__ import annotations
 
 import compileall
+import contextlib
 import dataclasses
 import json
 import os
@@ -517,33 +539,38 @@ def ray_child(address: str, samples: int, org: str, days: int, where: str) -> No
     print(json.dumps({"round_trip": statistics.median(trips), "in_flight": batch, **done}))
 
 
-def sobol_on_ray(samples: int, org: str, days: int, where: Path) -> dict:
-    """The Sobol' study on a local Ray head of 2 CPUs of its own (``experiments.ray_head``).
+def child_json(code: str, what: str, env: dict | None = None) -> dict:
+    """Run ``code`` in a fresh Python from the repository; the JSON of its last output line.
 
-    The driver is a child process with the head's environment (its own token and ``HOME``);
-    the head and all it started are stopped afterwards.
+    Raises:
+        RuntimeError: the child failed (``what`` and its last error line).
+    """
+    env = {**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)}
+    env.pop("HYDRA_FULL_ERROR", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RuntimeError(f"{what} failed: {last}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def sobol_on_ray(samples: int, org: str, days: int, where: Path, head=None) -> dict:
+    """The Sobol' study on a local Ray head, in a driver of its own (``ray_child``).
+
+    The head is ``head`` (an ``experiments.ray_head.RayHead``), or one of 2 CPUs of its own,
+    stopped with all it started afterwards. The driver is a child process with the head's
+    environment (its own token and ``HOME``).
     """
     from experiments.ray_head import ray_head
 
-    code = (
-        "from experiments.bench import ray_child\n"
-        f"ray_child({{address!r}}, {samples}, {org!r}, {days}, {str(where)!r})\n"
-    )
-    with ray_head(num_cpus=2) as head:
-        env = {**head.env, "PYTHONPATH": str(ROOT)}
-        env.pop("HYDRA_FULL_ERROR", None)
-        proc = subprocess.run(
-            [sys.executable, "-c", code.format(address=head.address)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
+    with contextlib.nullcontext(head) if head else ray_head(num_cpus=2) as joined:
+        code = (
+            "from experiments.bench import ray_child\n"
+            f"ray_child({joined.address!r}, {samples}, {org!r}, {days}, {str(where)!r})\n"
         )
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise RuntimeError(f"the Sobol' study on the local Ray head failed: {last}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        return child_json(code, "the Sobol' study on the local Ray head", joined.env)
 
 
 def memory_child(n_runs: int, days: int, n_jobs: int) -> None:
@@ -586,14 +613,7 @@ def memory_child(n_runs: int, days: int, n_jobs: int) -> None:
 def coordinator_memory(n_runs: int, days: int, n_jobs: int = 2) -> dict:
     """``memory_child`` in a fresh process (so no earlier work of this one is counted)."""
     code = f"from experiments.bench import memory_child\nmemory_child({n_runs}, {days}, {n_jobs})\n"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=False
-    )
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise RuntimeError(f"the {n_runs}-run memory study failed: {last}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return child_json(code, f"the {n_runs}-run memory study")
 
 
 def measured(name: str, value: float, how: str) -> dict:
@@ -608,12 +628,12 @@ def scale_targets(quick: bool, record) -> list[dict]:
     extrapolated to ``SOBOL_N_TARGET``, to ``CORES_BIG`` cores and to a Ray cluster of
     ``CLUSTER_CPUS``; the study of ``SOBOL_N_RAY`` serially and on a local Ray head, whose
     tables must be equal; the peak memory of the coordinator of studies of growing size.
-    ``quick``: the small org, 30-day runs, N of 8 and 4, 1,000 and 4,000 runs.
+    ``quick``: the small org, 40-day runs, N of 4 and 2, studies of 100 and 400 runs.
     """
     from sim.batch import plan_chunks
 
-    org, days = ("small", 30) if quick else ("default", SOBOL_DAYS)
-    n, n_ray = (8, 4) if quick else (SOBOL_N, SOBOL_N_RAY)
+    org, days = ("small", 40) if quick else ("default", SOBOL_DAYS)
+    n, n_ray = (4, 2) if quick else (SOBOL_N, SOBOL_N_RAY)
     rows: list[dict] = []
     # The Sobol' study on 2 cores.
     study = sobol_study(n, org, days)
@@ -702,11 +722,13 @@ def scale_targets(quick: bool, record) -> list[dict]:
             f"extrapolated: linear in runs from N={n}",
         )
     )
+    coordinator = big * two["coordinator_cpu"] / runs  # its CPU per run, as measured on 2
     rows.append(
         measured(
             f"the same on {CORES_BIG} cores: wall seconds",
-            big * per_run / (CORES_BIG * eff),
-            f"extrapolated: {per_run:.3f} s a run, efficiency {eff:.2f} as on 2",
+            max(big * per_run / (CORES_BIG * eff), coordinator),
+            f"extrapolated: {per_run:.3f} s a run, efficiency {eff:.2f} as on 2; the "
+            f"coordinator alone needs {coordinator:.0f} s",
         )
     )
     chunks = len(plan_chunks(range(big), CLUSTER_CPUS))
@@ -721,7 +743,7 @@ def scale_targets(quick: bool, record) -> list[dict]:
         )
     )
     # The coordinator's memory.
-    sizes = (1_000, 4_000) if quick else (5_000, MEMORY_RUNS)
+    sizes = (100, 400) if quick else (5_000, MEMORY_RUNS)
     mems = {}
     for size in sizes:
         mems[size] = coordinator_memory(size, MEMORY_DAYS)
@@ -788,7 +810,7 @@ def main(argv: list[str] | None = None) -> int:
         targets += model_rows
     if opts["only"] in ("all", "pipeline"):
         targets += pipeline_targets(quick, repeats, record)
-    if opts["only"] in ("all", "scale"):
+    if opts["only"] in ("all", "scale") and not (quick and opts["only"] == "all"):
         targets += scale_targets(quick, record)
     if opts["only"] in ("all", "draws") and not (quick and opts["only"] == "all"):
         jobs = max(1, opts["job_repeats"])

@@ -268,6 +268,25 @@ def test_bench_memory_is_the_child_runs_own_peak():
 
 
 @pytest.mark.slow
+def test_bench_scale_measures_a_sobol_study_ray_and_a_coordinators_memory(tmp_path):
+    pytest.importorskip("ray")
+    proc = _run("experiments.bench", "only=scale", "quick=1", f"out={tmp_path}", timeout=600)
+    assert proc.returncode in (0, 1), proc.stderr
+    targets = pd.read_csv(tmp_path / "targets.csv").set_index("target")
+    goals = targets.loc[targets.goal != "-"]
+    assert len(goals) == 3 and len(targets) == 13
+    equal = goals.loc[goals.index.str.contains("local Ray head")]
+    assert bool(equal.met.iloc[0])  # the same tables on Ray as serially
+    assert targets.loc[targets.goal == "-", "met"].isna().all()  # measurements pass or fail nothing
+    rows = pd.read_csv(tmp_path / "bench.csv")
+    sobol = rows.loc[rows.kind == "sobol"].iloc[0]
+    assert sobol.runs == 2 * 4 * 12 and sobol.wall_seconds > 0 and sobol.run_seconds > 0
+    memory = rows.loc[rows.kind == "coordinator_memory"]
+    assert list(memory.runs) == [100, 400] and (memory.peak_mib >= memory.specs_mib).all()
+    assert (memory.parts > 0).all()
+
+
+@pytest.mark.slow
 def test_bench_times_the_main_job_against_the_same_without_draws(tmp_path):
     keep = tmp_path / "studies"
     proc = _run(

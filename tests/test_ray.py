@@ -78,3 +78,20 @@ def test_a_comparison_on_a_ray_cluster_equals_the_serial_one(head, tmp_path):
     b = pd.read_parquet(tmp_path / "serial" / "runs.parquet")
     assert len(a) == 6
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_sobol_study_on_a_ray_cluster_equals_the_serial_one(head, tmp_path):
+    """The bench's Sobol' study (its scale rows) on the head, in a driver of its own."""
+    import pandas as pd
+
+    from experiments import bench
+
+    study = bench.sobol_study(4, "small", 40)
+    bench.coordinated_study(study.specs, 1, where=tmp_path / "serial")
+    on_ray = bench.sobol_on_ray(4, "small", 40, tmp_path / "ray", head=head)
+    a = pd.read_parquet(tmp_path / "serial" / "runs.parquet")
+    b = pd.read_parquet(tmp_path / "ray" / "runs.parquet")
+    assert len(a) == 2 * 4 * (len(bench.SOBOL_FACTORS) + 2)
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(study.indices(a), study.indices(b))
+    assert on_ray["run_seconds"] > 0 and on_ray["round_trip"] > 0
