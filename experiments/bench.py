@@ -7,6 +7,7 @@ Usage::
     python -m experiments.bench only=pipeline   # only the study runner's targets
     python -m experiments.bench only=model      # only the model's targets
     python -m experiments.bench only=scale      # a Sobol' study, on Ray, a large study's memory
+    python -m experiments.bench only=scale sobol_n=16,32 memory_runs=5000,20000   # smaller
     python -m experiments.bench only=draws job_repeats=3   # the main job against draws=0
     python -m experiments.bench only=diagnose   # only the fit of a 20,000-lead CRM export
     python -m experiments.bench profile=1       # also the top of a profile of one run
@@ -48,6 +49,10 @@ only with ``only=scale``):
   scenario in turn, 2 workers, no per-run folders) and of a 5,000-run one, each in a fresh
   process: its peak resident memory (``VmHWM``; the workers are other processes) < 2 GiB,
   and its growth per 1,000 runs.
+
+On a busy machine the full sizes take long: ``sobol_n=16,32`` measures N = 16 and 32 and
+extrapolates along the line through them, ``memory_runs=5000,20000`` extrapolates the 50,000-run
+coordinator's peak along the line through those two; every such row says "extrapolated".
 
 The main job's price for honest answers (issue 14): ``python -m experiments.compare_tactics``
 as ``make run`` runs it (parameter draws) against the same program with ``draws=0`` (the
@@ -100,6 +105,8 @@ OPTIONS = {
     "job_repeats": 3,
     "draw_seed": 0,
     "keep": "",
+    "sobol_n": str(64),
+    "memory_runs": "5000,50000",
 }
 GROUPS = ("all", "model", "pipeline", "scale", "draws", "diagnose")
 FIT_LEADS = 20_000  # the diagnostic target: a 20,000-lead export
@@ -621,37 +628,61 @@ def measured(name: str, value: float, how: str) -> dict:
     return {"target": name, "goal": "-", "median": value, "range": how, "rounds": 1, "met": None}
 
 
-def scale_targets(quick: bool, record) -> list[dict]:
+def sizes_of(text: str, key: str, power_of_two: bool = False) -> tuple[int, ...]:
+    """Comma-separated sizes, ascending (``sobol_n=16,32``).
+
+    Raises:
+        ConfigError: not whole numbers >= 2 (powers of two for a Sobol' N).
+    """
+    try:
+        sizes = tuple(sorted({int(x) for x in text.split(",")}))
+    except ValueError:
+        sizes = ()
+    if not sizes or sizes[0] < 2 or (power_of_two and any(n & (n - 1) for n in sizes)):
+        what = "powers of two >= 2" if power_of_two else "whole numbers >= 2"
+        raise ConfigError(f"{key}={text}: must be {what}, comma-separated")
+    return sizes
+
+
+def scale_targets(
+    quick: bool, record, sobol_ns: tuple[int, ...] = (SOBOL_N,), memory_runs=(5_000, MEMORY_RUNS)
+) -> list[dict]:
     """Issue 19's scale rows: a Sobol' study on 2 cores and on Ray, a large study's memory.
 
-    One round each (they are long): the Sobol' study of ``SOBOL_N`` on 2 local workers,
-    extrapolated to ``SOBOL_N_TARGET``, to ``CORES_BIG`` cores and to a Ray cluster of
+    One round each (they are long): the Sobol' study at each N of ``sobol_ns`` on 2 local
+    workers, extrapolated to ``SOBOL_N_TARGET`` (in proportion to the runs from one N, along
+    the line through two or more), to ``CORES_BIG`` cores and to a Ray cluster of
     ``CLUSTER_CPUS``; the study of ``SOBOL_N_RAY`` serially and on a local Ray head, whose
-    tables must be equal; the peak memory of the coordinator of studies of growing size.
-    ``quick``: the small org, 40-day runs, N of 4 and 2, studies of 100 and 400 runs.
+    tables must be equal; the peak memory of the coordinator of studies of each size of
+    ``memory_runs`` (extrapolated to ``MEMORY_RUNS`` along the line through the two largest
+    when they stop short of it). ``quick``: the small org, 40-day runs, N of 2 and 4 (and 2 on
+    Ray), studies of 100 and 400 runs (extrapolated to 1,000), whatever the sizes given.
     """
     from sim.batch import plan_chunks
 
     org, days = ("small", 40) if quick else ("default", SOBOL_DAYS)
-    n, n_ray = (4, 2) if quick else (SOBOL_N, SOBOL_N_RAY)
+    ns, n_ray = ((2, 4), 2) if quick else (sobol_ns, SOBOL_N_RAY)
     rows: list[dict] = []
     # The Sobol' study on 2 cores.
-    study = sobol_study(n, org, days)
-    timed_study(study.specs[:4], 1)  # warm this process before timing
-    two = coordinated_study(study.specs, 2)
-    runs, per_run = len(study.specs), two["run_seconds"] / len(study.specs)
+    timed_study(sobol_study(2, org, days).specs[:4], 1)  # warm this process before timing
+    walls: dict[int, float] = {}
+    for n in ns:
+        study = sobol_study(n, org, days)
+        two = coordinated_study(study.specs, 2)
+        runs, walls[runs] = len(study.specs), two["wall"]
+        record(
+            "sobol",
+            samples=n,
+            runs=runs,
+            days=days,
+            org=org,
+            workers=2,
+            wall_seconds=two["wall"],
+            run_seconds=two["run_seconds"],
+            coordinator_cpu=two["coordinator_cpu"],
+        )
+    per_run = two["run_seconds"] / runs  # of the largest study
     eff = (two["run_seconds"] / 2) / two["wall"]  # the measured parallel efficiency
-    record(
-        "sobol",
-        samples=n,
-        runs=runs,
-        days=days,
-        org=org,
-        workers=2,
-        wall_seconds=two["wall"],
-        run_seconds=two["run_seconds"],
-        coordinator_cpu=two["coordinator_cpu"],
-    )
     label = f"Sobol' N={n} ({runs:,} runs, {days} days, {org} org)"
     rows.append(
         target(
@@ -661,7 +692,11 @@ def scale_targets(quick: bool, record) -> list[dict]:
             lambda m: m <= 1.10,
         )
     )
-    rows.append(measured(f"{label} on 2 cores: wall seconds", two["wall"], "measured"))
+    for r, wall in walls.items():
+        n_r = r // (2 * (len(SOBOL_FACTORS) + 2))
+        rows.append(
+            measured(f"Sobol' N={n_r} ({r:,} runs) on 2 cores: wall seconds", wall, "measured")
+        )
     rows.append(measured(f"{label}: runs per second, 2 cores", runs / two["wall"], "measured"))
     rows.append(measured(f"{label}: summed in-worker run seconds", two["run_seconds"], "measured"))
     # The same study smaller, serially and on a local Ray head: equal tables.
@@ -713,13 +748,18 @@ def scale_targets(quick: bool, record) -> list[dict]:
         measured("Ray: wall per empty task, 100 in flight (ms)", ray["in_flight"] * 1e3, "measured")
     )
     # Extrapolations from the measured figures.
-    big = 2 * SOBOL_N_TARGET * (len(SOBOL_FACTORS) + 2) if not quick else 4 * runs
+    n_big = SOBOL_N_TARGET if not quick else 4 * n
+    big = 2 * n_big * (len(SOBOL_FACTORS) + 2)
+    if len(walls) > 1:
+        line = statistics.linear_regression(list(walls), list(walls.values()))
+        at_big, how = line.intercept + line.slope * big, f"along the line through N={ns}"
+    else:
+        at_big, how = two["wall"] * big / runs, f"in proportion to the runs from N={n}"
     rows.append(
         measured(
-            f"Sobol' N={SOBOL_N_TARGET if not quick else 4 * n} ({big:,} runs), "
-            "2 cores: wall seconds",
-            two["wall"] * big / runs,
-            f"extrapolated: linear in runs from N={n}",
+            f"Sobol' N={n_big} ({big:,} runs), 2 cores: wall seconds",
+            at_big,
+            f"extrapolated: {how}",
         )
     )
     coordinator = big * two["coordinator_cpu"] / runs  # its CPU per run, as measured on 2
@@ -743,32 +783,42 @@ def scale_targets(quick: bool, record) -> list[dict]:
         )
     )
     # The coordinator's memory.
-    sizes = (100, 400) if quick else (5_000, MEMORY_RUNS)
-    mems = {}
+    sizes = (100, 400) if quick else memory_runs
+    peaks = {}
     for size in sizes:
-        mems[size] = coordinator_memory(size, MEMORY_DAYS)
+        mem = coordinator_memory(size, MEMORY_DAYS)
+        peaks[size] = mem["peak_mib"]
         record(
             "coordinator_memory",
             runs=size,
             days=MEMORY_DAYS,
-            **{k: v for k, v in mems[size].items() if k != "runs"},
+            **{k: v for k, v in mem.items() if k != "runs"},
         )
-    lo, hi = sizes
-    growth = (mems[hi]["peak_mib"] - mems[lo]["peak_mib"]) / (hi - lo) * 1000
+    hi, goal_runs, how = sizes[-1], 1_000 if quick else MEMORY_RUNS, "one round"
+    if hi >= goal_runs or len(sizes) == 1:  # measured at the goal's size (or no line to follow)
+        goal_runs = hi
+    if len(sizes) > 1:
+        lo = sizes[-2]
+        growth = (peaks[hi] - peaks[lo]) / (hi - lo)
+        rows.append(
+            measured(
+                f"coordinator peak memory per 1,000 runs, {lo:,} to {hi:,} runs (MiB)",
+                growth * 1000,
+                f"measured: {peaks[lo]:.0f} MiB at {lo:,}, {peaks[hi]:.0f} at {hi:,}",
+            )
+        )
+        if goal_runs != hi:
+            how = f"extrapolated from {lo:,} and {hi:,} runs"
+    peak = peaks[hi] + (growth * (goal_runs - hi) if goal_runs != hi else 0.0)
     rows.append(
         target(
-            f"coordinator peak memory, {hi:,}-run study ({MEMORY_DAYS} days, small org), MiB",
+            f"coordinator peak memory, {goal_runs:,}-run study "
+            f"({MEMORY_DAYS} days, small org), MiB",
             f"< {MEMORY_GIB * 1024}",
-            [mems[hi]["peak_mib"]],
+            [peak],
             lambda m: m < MEMORY_GIB * 1024,
         )
-    )
-    rows.append(
-        measured(
-            f"coordinator peak memory per 1,000 runs, {lo:,} to {hi:,} runs (MiB)",
-            growth,
-            f"measured: {mems[lo]['peak_mib']:.0f} MiB at {lo:,}",
-        )
+        | {"range": how}
     )
     return rows
 
@@ -784,6 +834,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError(f"{rest[0]}: unknown option; allowed: {', '.join(OPTIONS)}")
         if opts["only"] not in GROUPS:
             raise ConfigError(f"only={opts['only']}: must be one of {', '.join(GROUPS)}")
+        sobol_ns = sizes_of(opts["sobol_n"], "sobol_n", power_of_two=True)
+        memory_runs = sizes_of(opts["memory_runs"], "memory_runs")
     except ConfigError as exc:
         return fail(exc)
     quick, repeats = bool(opts["quick"]), max(1, opts["repeats"])
@@ -811,7 +863,7 @@ def main(argv: list[str] | None = None) -> int:
     if opts["only"] in ("all", "pipeline"):
         targets += pipeline_targets(quick, repeats, record)
     if opts["only"] in ("all", "scale") and not (quick and opts["only"] == "all"):
-        targets += scale_targets(quick, record)
+        targets += scale_targets(quick, record, sobol_ns, memory_runs)
     if opts["only"] in ("all", "draws") and not (quick and opts["only"] == "all"):
         jobs = max(1, opts["job_repeats"])
         targets += draws_targets(quick, jobs, opts["draw_seed"], opts["keep"], record)
