@@ -6,8 +6,9 @@ Usage::
     python -m experiments.bench quick=1         # smaller sizes, for a smoke check
     python -m experiments.bench only=pipeline   # only the study runner's targets
     python -m experiments.bench only=model      # only the model's targets
-    python -m experiments.bench only=scale      # a Sobol' study, on Ray, a large study's memory
-    python -m experiments.bench only=scale sobol_n=16,32 memory_runs=5000,20000   # smaller
+    python -m experiments.bench only=scale      # a Sobol' study, on 2 cores and on Ray
+    python -m experiments.bench only=memory     # the coordinator of a 50,000-run study
+    python -m experiments.bench only=scale sobol_n=16,32      # smaller, extrapolated
     python -m experiments.bench only=draws job_repeats=3   # the main job against draws=0
     python -m experiments.bench only=diagnose   # only the fit of a 20,000-lead CRM export
     python -m experiments.bench profile=1       # also the top of a profile of one run
@@ -30,8 +31,9 @@ The pipeline's targets (issue 19) measure real studies through the study runner
   the default organisation, 500 days), serial / on 2 workers; and whether the two tables
   are identical.
 
-The scale rows (issue 19), one round each (they are long; ``quick=1`` runs a small version
-only with ``only=scale``):
+The scale rows (issue 19; ``only=scale`` the first two, ``only=memory`` the third), one round
+each (they are long; ``quick=1`` runs a small version only with ``only=scale`` or
+``only=memory``):
 
 - a Sobol' study as ``experiments.sensitivity`` makes it (``SOBOL_FACTORS``: ten factors, the
   baseline and ``liaison`` paired on one seed at each point, 250-day runs of the default
@@ -108,7 +110,7 @@ OPTIONS = {
     "sobol_n": str(64),
     "memory_runs": "5000,50000",
 }
-GROUPS = ("all", "model", "pipeline", "scale", "draws", "diagnose")
+GROUPS = ("all", "model", "pipeline", "scale", "memory", "draws", "diagnose")
 FIT_LEADS = 20_000  # the diagnostic target: a 20,000-lead export
 PIPELINE_RUNS, PIPELINE_DAYS = 500, 250  # the overhead study: 500 runs of the small org
 ROOT = Path(__file__).resolve().parent.parent
@@ -644,19 +646,15 @@ def sizes_of(text: str, key: str, power_of_two: bool = False) -> tuple[int, ...]
     return sizes
 
 
-def scale_targets(
-    quick: bool, record, sobol_ns: tuple[int, ...] = (SOBOL_N,), memory_runs=(5_000, MEMORY_RUNS)
-) -> list[dict]:
-    """Issue 19's scale rows: a Sobol' study on 2 cores and on Ray, a large study's memory.
+def scale_targets(quick: bool, record, sobol_ns: tuple[int, ...] = (SOBOL_N,)) -> list[dict]:
+    """Issue 19's scale rows: a Sobol' study on 2 cores and on Ray.
 
     One round each (they are long): the Sobol' study at each N of ``sobol_ns`` on 2 local
     workers, extrapolated to ``SOBOL_N_TARGET`` (in proportion to the runs from one N, along
     the line through two or more), to ``CORES_BIG`` cores and to a Ray cluster of
     ``CLUSTER_CPUS``; the study of ``SOBOL_N_RAY`` serially and on a local Ray head, whose
-    tables must be equal; the peak memory of the coordinator of studies of each size of
-    ``memory_runs`` (extrapolated to ``MEMORY_RUNS`` along the line through the two largest
-    when they stop short of it). ``quick``: the small org, 40-day runs, N of 2 and 4 (and 2 on
-    Ray), studies of 100 and 400 runs (extrapolated to 1,000), whatever the sizes given.
+    tables must be equal. ``quick``: the small org, 40-day runs, N of 2 and 4 (and 2 on Ray),
+    whatever the sizes given.
     """
     from sim.batch import plan_chunks
 
@@ -782,7 +780,18 @@ def scale_targets(
             f"round trip; the driver alone needs {driver:.0f} s",
         )
     )
-    # The coordinator's memory.
+    return rows
+
+
+def memory_targets(quick: bool, record, memory_runs=(5_000, MEMORY_RUNS)) -> list[dict]:
+    """The peak memory of a study's coordinator at each size of ``memory_runs``.
+
+    Each study in a fresh process (``coordinator_memory``); extrapolated to ``MEMORY_RUNS``
+    along the line through the two largest sizes when they stop short of it, and the row says
+    so. Apart from the Sobol' rows (``only=memory``): a peak does not depend on the machine's
+    load, a time does. ``quick``: 100 and 400 runs, extrapolated to 1,000.
+    """
+    rows: list[dict] = []
     sizes = (100, 400) if quick else memory_runs
     peaks = {}
     for size in sizes:
@@ -863,7 +872,9 @@ def main(argv: list[str] | None = None) -> int:
     if opts["only"] in ("all", "pipeline"):
         targets += pipeline_targets(quick, repeats, record)
     if opts["only"] in ("all", "scale") and not (quick and opts["only"] == "all"):
-        targets += scale_targets(quick, record, sobol_ns, memory_runs)
+        targets += scale_targets(quick, record, sobol_ns)
+    if opts["only"] in ("all", "memory") and not (quick and opts["only"] == "all"):
+        targets += memory_targets(quick, record, memory_runs)
     if opts["only"] in ("all", "draws") and not (quick and opts["only"] == "all"):
         jobs = max(1, opts["job_repeats"])
         targets += draws_targets(quick, jobs, opts["draw_seed"], opts["keep"], record)

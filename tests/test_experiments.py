@@ -272,13 +272,17 @@ def test_bench_scale_measures_a_sobol_study_ray_and_a_coordinators_memory(tmp_pa
     pytest.importorskip("ray")
     proc = _run("experiments.bench", "only=scale", "quick=1", f"out={tmp_path}", timeout=600)
     assert proc.returncode in (0, 1), proc.stderr
-    targets = pd.read_csv(tmp_path / "targets.csv").set_index("target")
+    proc = _run("experiments.bench", "only=memory", "quick=1", f"out={tmp_path}/m", timeout=600)
+    assert proc.returncode in (0, 1), proc.stderr
+    targets = pd.concat(
+        [pd.read_csv(tmp_path / "targets.csv"), pd.read_csv(tmp_path / "m" / "targets.csv")]
+    ).set_index("target")
     goals = targets.loc[targets.goal != "-"]
     assert len(goals) == 3 and len(targets) == 14
     equal = goals.loc[goals.index.str.contains("local Ray head")]
     assert bool(equal.met.iloc[0])  # the same tables on Ray as serially
     assert targets.loc[targets.goal == "-", "met"].isna().all()  # measurements pass or fail nothing
-    rows = pd.read_csv(tmp_path / "bench.csv")
+    rows = pd.concat([pd.read_csv(tmp_path / "bench.csv"), pd.read_csv(tmp_path / "m/bench.csv")])
     sobol = rows.loc[rows.kind == "sobol"]
     assert list(sobol.runs) == [2 * n * 12 for n in (2, 4)]  # N=2 and 4, 10 factors, 2 sides
     assert (sobol.wall_seconds > 0).all() and (sobol.run_seconds > 0).all()
