@@ -261,6 +261,14 @@ def problem(factors: list[Factor] | None = None) -> dict:
     }
 
 
+def points(factors: list[Factor], design: np.ndarray) -> pd.DataFrame:
+    """The factors' values at each point of ``design`` (unit coordinates), by factor key."""
+    return pd.DataFrame(
+        [[f.value(u) for f, u in zip(factors, row, strict=True)] for row in design],
+        columns=[f.key for f in factors],
+    )
+
+
 def sample(method: str, prob: dict, opts: dict) -> np.ndarray:
     """Points to run, in unit coordinates, by the chosen method."""
     match method:
@@ -276,14 +284,14 @@ def sample(method: str, prob: dict, opts: dict) -> np.ndarray:
             raise ConfigError(f"method={method}: must be morris or sobol")
 
 
-def uplifts(
-    values: pd.DataFrame,
-    factors: list[Factor],
-    bases: dict[str, SimConfig],
-    opts: dict,
-    kpis: list[str],
-) -> pd.DataFrame:
-    """Run the baseline and the scenario on the same seeds at each point; their effects."""
+def paired_runs(
+    values: pd.DataFrame, factors: list[Factor], bases: dict[str, SimConfig], opts: dict
+) -> tuple[list[SimConfig], list[str]]:
+    """The baseline and the scenario at each point, on the same seeds: configs and run ids.
+
+    Run ``p<point>_<baseline|scenario>_seed<seed>``, in the order of the points; ``effects``
+    reads the point and the side back from the id.
+    """
     seeds = list(range(opts["seed_base"], opts["seed_base"] + opts["replicates"]))
     configs, ids = [], []
     for i, point in enumerate(values.to_dict("records")):
@@ -292,7 +300,14 @@ def uplifts(
             for seed in seeds:
                 configs.append(dataclasses.replace(cfg, seed=seed))
                 ids.append(f"p{i:05d}_{which}_seed{seed}")
-    runs = run_rows(configs, n_jobs=opts["n_jobs"], ids=ids, study=opts["study"] or None)
+    return configs, ids
+
+
+def effects(runs: pd.DataFrame, ids: list[str], kpis: list[str], effect: str) -> pd.DataFrame:
+    """Each point's effect on each KPI: the scenario's mean over the seeds against the baseline's.
+
+    ``runs``: the rows of ``paired_runs``' runs, in the order of ``ids``.
+    """
     runs = runs[kpis].assign(point=[int(i[1:6]) for i in ids], which=[i.split("_")[1] for i in ids])
     means = runs.groupby(["point", "which"])[kpis].mean()
     out = {}
@@ -301,11 +316,24 @@ def uplifts(
             means[kpi].xs("baseline", level="which"),
             means[kpi].xs("scenario", level="which"),
         )
-        if opts["effect"] == "difference":
+        if effect == "difference":
             out[output_name(kpi)] = scen - base
         else:
             out[output_name(kpi)] = (scen / base.where(base != 0)) - 1.0
     return pd.DataFrame(out).reset_index(drop=True)
+
+
+def uplifts(
+    values: pd.DataFrame,
+    factors: list[Factor],
+    bases: dict[str, SimConfig],
+    opts: dict,
+    kpis: list[str],
+) -> pd.DataFrame:
+    """Run the baseline and the scenario on the same seeds at each point; their effects."""
+    configs, ids = paired_runs(values, factors, bases, opts)
+    runs = run_rows(configs, n_jobs=opts["n_jobs"], ids=ids, study=opts["study"] or None)
+    return effects(runs, ids, kpis, opts["effect"])
 
 
 def analyse(
@@ -334,7 +362,11 @@ def analyse(
                     }
                 )
         else:
-            si = sobol_analyze.analyze(prob, y, calc_second_order=False, seed=seed)
+            # SALib seeds its bootstrap only for a truthy seed: seed=0 (the default) left the
+            # confidence intervals unseeded. A generator is truthy, and default_rng(seed) is
+            # what SALib makes of any other seed, so those give the intervals they gave.
+            rng = np.random.default_rng(seed)
+            si = sobol_analyze.analyze(prob, y, calc_second_order=False, seed=rng)
             for j, name in enumerate(prob["names"]):
                 rows.append(
                     {
@@ -402,10 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         factors = factors_of(opts["factors"], list(bases.values()))
         prob = problem(factors)
         design = sample(opts["method"], prob, opts)
-        values = pd.DataFrame(
-            [[f.value(u) for f, u in zip(factors, row, strict=True)] for row in design],
-            columns=[f.key for f in factors],
-        )
+        values = points(factors, design)
         for which in ("baseline", "scenario"):  # every value is checked before any run
             for point in values.drop_duplicates().to_dict("records"):
                 configure(bases[which], point, factors, which == "scenario")

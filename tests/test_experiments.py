@@ -165,6 +165,20 @@ def test_sensitivity_sets_levers_in_the_scenario_only_and_the_rest_in_both():
     assert "liaison" not in off.scenario.tactics
 
 
+def test_sobol_confidence_intervals_repeat_for_every_seed_zero_included():
+    # SALib leaves its bootstrap unseeded for seed=0, the program's default.
+    from SALib.sample import sobol as sobol_sample
+
+    from experiments.sensitivity import analyse
+
+    prob = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0.0, 1.0]] * 3}
+    design = sobol_sample.sample(prob, 16, calc_second_order=False, seed=1)
+    y = pd.DataFrame({"out": design[:, 0] + design[:, 1] ** 2 + np.sin(5 * design[:, 2])})
+    for seed in (0, 3):
+        first, again = (analyse("sobol", prob, design, y, seed) for _ in range(2))
+        pd.testing.assert_frame_equal(first, again)
+
+
 def test_sensitivity_warns_when_an_interval_is_wider_than_its_index():
     from experiments.sensitivity import too_small
 
@@ -252,6 +266,32 @@ def test_bench_memory_is_the_child_runs_own_peak():
     assert ballast[-1] == 1.0
     assert leads > 0
     assert mib < 250
+
+
+@pytest.mark.slow
+def test_bench_scale_measures_a_sobol_study_ray_and_a_coordinators_memory(tmp_path):
+    pytest.importorskip("ray")
+    proc = _run("experiments.bench", "only=scale", "quick=1", f"out={tmp_path}", timeout=600)
+    assert proc.returncode in (0, 1), proc.stderr
+    proc = _run("experiments.bench", "only=memory", "quick=1", f"out={tmp_path}/m", timeout=600)
+    assert proc.returncode in (0, 1), proc.stderr
+    targets = pd.concat(
+        [pd.read_csv(tmp_path / "targets.csv"), pd.read_csv(tmp_path / "m" / "targets.csv")]
+    ).set_index("target")
+    goals = targets.loc[targets.goal != "-"]
+    assert len(goals) == 3 and len(targets) == 14
+    equal = goals.loc[goals.index.str.contains("local Ray head")]
+    assert bool(equal.met.iloc[0])  # the same tables on Ray as serially
+    assert targets.loc[targets.goal == "-", "met"].isna().all()  # measurements pass or fail nothing
+    rows = pd.concat([pd.read_csv(tmp_path / "bench.csv"), pd.read_csv(tmp_path / "m/bench.csv")])
+    sobol = rows.loc[rows.kind == "sobol"]
+    assert list(sobol.runs) == [2 * n * 12 for n in (2, 4)]  # N=2 and 4, 10 factors, 2 sides
+    assert (sobol.wall_seconds > 0).all() and (sobol.run_seconds > 0).all()
+    memory = rows.loc[rows.kind == "coordinator_memory"]
+    assert list(memory.runs) == [100, 400] and (memory.peak_mib >= memory.specs_mib).all()
+    assert (memory.parts > 0).all()
+    peak = targets.loc[targets.index.str.startswith("coordinator peak memory, 1,000-run")]
+    assert peak.range.iloc[0] == "extrapolated from 100 and 400 runs"
 
 
 @pytest.mark.slow

@@ -115,6 +115,16 @@ def test_the_timeseries_dataset_holds_every_run_once(study):
     assert ts.groupby("run_id", observed=True).size().eq(40).all()
 
 
+def test_reading_the_rows_a_group_of_parts_at_a_time_gives_the_same_table(study, monkeypatch):
+    # The study's two parts: baselines with liaison runs (its columns set), then runs of
+    # another scenario; read as one group, and each part its own group joined afterwards.
+    root, _ = study
+    assert len(tidy.committed_parts(root)) == 2
+    whole = tidy.read_rows(root)
+    monkeypatch.setattr(tidy, "JOIN_PARTS", 1)
+    pd.testing.assert_frame_equal(tidy.read_rows(root), whole)
+
+
 def test_a_resumed_study_runs_only_what_is_not_committed(tmp_path):
     specs = _specs(seeds=(1,))
     first = run_study(specs[:2], tmp_path, backend=Backend(n_jobs=1), progress=False)
