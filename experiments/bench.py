@@ -494,7 +494,7 @@ SOBOL_FACTORS = (
     "behaviour.win_base",
     f"scenario.tactics.{SOBOL_TACTIC}.rep_hours_per_week",
     f"scenario.tactics.{SOBOL_TACTIC}.route_hours",
-    f"scenario.tactics.{SOBOL_TACTIC}.feedback_rate",
+    f"scenario.tactics.{SOBOL_TACTIC}.brief_hours",
 )
 SOBOL_N, SOBOL_N_TARGET, SOBOL_N_RAY = 64, 512, 16  # measured, extrapolated to, on Ray
 SOBOL_DAYS = 250
