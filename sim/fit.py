@@ -396,7 +396,8 @@ def truncated_space(post: Posterior) -> dict[str, tuple[float, float]]:
     box = {}
     for name, (lo, hi) in post.space.items():
         a, b = (float(v) for v in quant[name].to_numpy())
-        margin = BOX_MARGIN * (b - a)
+        # never a box narrower than a hundredth of the prior: a logit scale needs a width
+        margin = max(BOX_MARGIN * (b - a), 0.01 * (hi - lo))
         box[name] = (max(lo, a - margin), min(hi, b + margin))
     return box
 
