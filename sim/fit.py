@@ -43,10 +43,11 @@ give the same posterior. Why two rounds: with one, the regression needs ten kept
 coefficient (about half of 300), so the kept runs span most of the prior and a linear
 adjustment over so wide a region is biased where the statistics respond nonlinearly: in the
 recovery test's four clients (``tests/test_diagnose.py``) 14 of 21 identified parameters'
-90% intervals held the truth with one round, 19 of 21 with the second (README, "How far to
-trust the fit"). The second round's logit scale (the box's) and distance units (the runs
-inside the box) were chosen while looking at those clients; two further clients drawn from
-the bounds, fitted afterwards, gave 5 of 7 with one round and 10 of 12 with two.
+90% intervals held the truth with one round; with the second, 13 of 17 in the slow test's
+own run and 19 of 21 with another second-round draw (README, "How far to trust the fit").
+The second round's logit scale (the box's) and distance units (the runs inside the box) were
+chosen while looking at those clients; two further clients drawn from the bounds, fitted
+afterwards, gave 5 of 7 with one round and 10 of 12 with two.
 """
 
 from __future__ import annotations

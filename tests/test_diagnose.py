@@ -240,7 +240,8 @@ def test_recovery_coverage_over_several_clients():
     four clients, at least 75% must hold the truth (the 5% lower tail of a binomial with
     p = 0.9 over about 20-30 parameters is near 80%). Two calibration rounds of 300 runs
     each, as the diagnostic runs by default (about 2,400 runs in all: several minutes on
-    two cores).
+    two idle cores). Measured on 2026-11-28: 13 of 17 identified intervals (76%) held the
+    truth; with one round, 14 of 21 (67%), when this test was a strict xfail.
     """
     rows = []
     for seed, params in CLIENTS:
