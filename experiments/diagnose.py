@@ -18,9 +18,11 @@ same keys may be given on the command line (``n_reps=9``), which wins. The rest:
    days after ``warmup_days``: the export's first days only see leads created inside it);
 2. the lead volume, deal sizes and opportunity cycle are fitted directly, the behavioural
    parameters (those declared ``fitted=`` in ``sim/params.py``) by simulation-based
-   calibration (``sim.fit``: ``particles`` prior draws, each one run of the client's
-   organisation over the export's span, ABC rejection keeping ``accept`` of them with a
-   regression adjustment); ``posterior.csv`` says which parameters the data pins down;
+   calibration (``sim.fit``: ``rounds`` rounds of ``particles`` draws, each one run of the
+   client's organisation over the export's span, the first from the prior, the second from
+   the prior truncated to where the first round's fit lies; ABC rejection keeping
+   ``accept`` of them with a regression adjustment); ``posterior.csv`` says which
+   parameters the data pins down;
    ``check`` posterior-predictive runs give ``fit.csv``: each statistic, the client's value,
    the model's central 90% interval, and whether it was fitted (``calibrated``, ``direct``,
    ``no``, ``no: needs <column>``);
@@ -30,14 +32,15 @@ same keys may be given on the command line (``n_reps=9``), which wins. The rest:
    range): effects.csv, uncertainty.csv, figures/, report.md and report.html, whose first
    section is "Your funnel". ``scenarios=a,b`` limits the tactics compared.
 
-Options (default): ``warmup_days`` (125), ``particles`` (300), ``accept`` (0.5), ``check``
-(20), ``replicates`` (5), ``draws`` (20), ``scenarios`` (all), ``seed`` (0), ``n_jobs`` (-1),
-``org_name`` (client), ``compare`` (true). Any other ``key=value`` is a ``python -m sim``
-override (``behaviour.x=...`` pins an assumption). Writes into its Hydra run directory
-(``conf/diagnose.yaml``: ``diagnoses/<date>/<time>_<org_name>``; ``hydra.run.dir=`` chooses
-it, never an existing one): also ``calibration_runs.csv`` (every calibration run: its
-parameters, statistics and distance), ``conf/org/<org_name>.yaml`` and
-``conf/behaviour/<org_name>.yaml`` (the fitted organisation, for ``--config-dir``), and
+Options (default): ``warmup_days`` (125), ``particles`` (300 per round), ``rounds`` (2),
+``accept`` (0.5), ``check`` (20), ``replicates`` (5), ``draws`` (20), ``scenarios`` (all),
+``seed`` (0), ``n_jobs`` (-1), ``org_name`` (client), ``compare`` (true). Any other
+``key=value`` is a ``python -m sim`` override (``behaviour.x=...`` pins an assumption).
+Writes into its Hydra run directory (``conf/diagnose.yaml``:
+``diagnoses/<date>/<time>_<org_name>``; ``hydra.run.dir=`` chooses it, never an existing
+one): also ``calibration_runs.csv`` (every calibration run: its round, parameters,
+statistics, distance, and whether it could be and was kept), ``conf/org/<org_name>.yaml``
+and ``conf/behaviour/<org_name>.yaml`` (the fitted organisation, for ``--config-dir``), and
 ``diagnose.json`` (the record, written last). Bad input (a missing column, an empty or
 too-small export, an unreadable team file, more than 20% faulty rows) prints one line and
 exits 2 before anything is written; faulty rows are skipped and counted in the report.
@@ -70,6 +73,7 @@ OPTIONS: dict[str, Any] = {
     "team": None,
     "warmup_days": 125,
     "particles": 300,
+    "rounds": fit.ROUNDS,
     "accept": 0.5,
     "check": 20,
     "replicates": 5,
@@ -101,6 +105,10 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> dict[str, Any]:
     for key, least in (("particles", 20), ("check", 2), ("replicates", 2), ("draws", 0)):
         if own[key] < least:
             raise ConfigError(f"{key}={own[key]}: must be a whole number >= {least}")
+    if own["rounds"] not in (1, 2):
+        raise ConfigError(
+            f"rounds={own['rounds']}: 1 (from the prior) or 2 (then from the truncated prior)"
+        )
     if not 0 < own["accept"] <= 1:
         raise ConfigError(f"accept={own['accept']}: must be a share in (0, 1]")
     if own["warmup_days"] < 0:
@@ -259,12 +267,15 @@ def _diagnose(
         seed=own["seed"],
         n_jobs=n_jobs,
         progress=Bar("calibration runs"),
+        rounds=own["rounds"],
     )
     posterior = fit.posterior_table(post)
     atomic_write(out / "posterior.csv", lambda p: posterior.to_csv(p, index=False))
     runs = pd.concat([post.prior, post.simulated], axis=1)
     runs.insert(0, "run", range(len(runs)))
+    runs.insert(1, "round", post.rounds)
     runs["distance"] = post.distance
+    runs["eligible"] = post.eligible
     runs["accepted"] = runs.index.isin(post.accepted)
     atomic_write(out / "calibration_runs.csv", lambda p: runs.to_csv(p, index=False))
     pred = fit.predictive(
@@ -358,6 +369,36 @@ def _compare(
     aggregate(study, out, preface=lambda rep: your_funnel(rep, result, own))
 
 
+def shown_fit(table: pd.DataFrame) -> pd.DataFrame:
+    """fit.csv as people read it: each statistic, yours [95%], the model's [90%], fitted, match.
+
+    The report's "Your funnel" table and notebook 02's. Shares as percentages, money without
+    decimals, other values to three significant digits; "n/a" where the export has no value.
+    """
+    fmt = {"share": "{:.1%}", "currency": "{:,.0f}"}
+
+    def cell(value: float, lo: float, hi: float, unit: str) -> str:
+        if pd.isna(value):
+            return "n/a"
+        f = fmt.get(unit, "{:.3g}")
+        return f"{f.format(value)} [{f.format(lo)}, {f.format(hi)}]"
+
+    shown = pd.DataFrame(
+        {
+            "statistic": table["statistic"],
+            "yours [95%]": [
+                cell(r.client, r.client_lo, r.client_hi, r.unit) for r in table.itertuples()
+            ],
+            "model [90%]": [
+                cell(r.model_median, r.model_lo, r.model_hi, r.unit) for r in table.itertuples()
+            ],
+            "fitted": table["fitted"],
+            "match": table["match"].map({True: "yes", False: "NO"}).fillna("n/a"),
+        }
+    )
+    return shown.set_index("statistic")
+
+
 def your_funnel(rep: Any, result: dict[str, Any], own: dict[str, Any]) -> None:
     """The report's first section: the export, how well the model fits it, what it pins down."""
     export: ex.Export = result["export"]
@@ -373,23 +414,7 @@ def your_funnel(rep: Any, result: dict[str, Any], own: dict[str, Any]) -> None:
         f"days are left out of every statistic (the export holds no leads created before "
         f"it starts). Skipped rows: {skipped}. Missing optional columns: {missing}."
     )
-    shown = table.copy()
-    fmt = {"share": "{:.1%}", "currency": "{:,.0f}"}
-
-    def cell(value: float, lo: float, hi: float, unit: str) -> str:
-        if pd.isna(value):
-            return "n/a"
-        f = fmt.get(unit, "{:.3g}")
-        return f"{f.format(value)} [{f.format(lo)}, {f.format(hi)}]"
-
-    shown["yours [95%]"] = [
-        cell(r.client, r.client_lo, r.client_hi, r.unit) for r in table.itertuples()
-    ]
-    shown["model [90%]"] = [
-        cell(r.model_median, r.model_lo, r.model_hi, r.unit) for r in table.itertuples()
-    ]
-    shown["match"] = table["match"].map({True: "yes", False: "NO"}).fillna("n/a")
-    rep.table(shown.set_index("statistic")[["yours [95%]", "model [90%]", "fitted", "match"]])
+    rep.table(shown_fit(table))
     bad = table.loc[table["match"].eq(False), "statistic"].tolist()
     rep.para(
         "'yours' is the export's value with its 95% interval; 'model' the fitted model's "
@@ -414,14 +439,24 @@ def your_funnel(rep: Any, result: dict[str, Any], own: dict[str, Any]) -> None:
     rep.heading("What your data pins down")
     rep.table(posterior.set_index("parameter").round(4))
     pinned = posterior.loc[posterior.identified == "yes", "parameter"].tolist()
+    two = int(post.rounds.max()) > 1
+    rounds = (
+        f"{len(post.prior)} runs in two rounds: {int((post.rounds == 1).sum())} from the "
+        "prior (the calibration bounds), then "
+        f"{int((post.rounds == 2).sum())} from the prior narrowed to where the first round's "
+        f"fit lies (with the {int(post.eligible[post.rounds == 1].sum())} first-round runs "
+        "inside it)"
+        if two
+        else f"{len(post.prior)} runs from the prior (the calibration bounds)"
+    )
     rep.para(
-        f"Simulation-based calibration (sim.fit): {len(post.prior)} runs from the prior "
-        f"(the calibration bounds), the {len(post.accepted)} nearest the export kept "
-        f"(effective sample {post.ess:.0f}), "
+        f"Simulation-based calibration (sim.fit): {rounds}; the {len(post.accepted)} "
+        f"nearest the export kept (effective sample {post.ess:.0f}), "
         + (
             "regression-adjusted"
             if post.adjusted
-            else "not regression-adjusted (too few runs for it: more particles= sharpen the fit)"
+            else "not regression-adjusted (too few runs for it, so no second round either: "
+            "more particles= sharpen the fit)"
         )
         + ". 'width_ratio' is the "
         "fitted 90% range over the prior's: below 0.5 the data pins the parameter down "
@@ -462,6 +497,8 @@ def _record(
         "direct": result["direct"],
         "statistics_fitted": result["statistics"],
         "particles": own["particles"],
+        "rounds": int(post.rounds.max()),
+        "calibration_runs": len(post.prior),
         "accepted": len(post.accepted),
         "adjusted": post.adjusted,
         "effective_sample": round(post.ess, 1),

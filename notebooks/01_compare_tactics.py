@@ -59,7 +59,7 @@ from sim.plotting import money_label
 # `ORG` names an organisation profile in `conf/org/`: `small`, `default` (a mid-sized B2B
 # company: 6 marketers, 12 reps, about 15,000 inbound leads a year) or `large`. To describe
 # your client, copy `conf/org/default.yaml` to `conf/org/<client>.yaml`, edit the numbers and
-# put its name here (or use the notebook `02_your_organisation`).
+# put its name here (or start from its CRM export with the notebook `02_your_funnel`).
 #
 # `REPLICATES` is the number of simulated markets per scenario. Twenty gives intervals narrow
 # enough to rank the tactics; more narrows them further (by the square root: four times the

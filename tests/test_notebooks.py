@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 from tests.conftest import ROOT
 
 NB_DIR = ROOT / "notebooks"
-NOTEBOOKS = ["01_compare_tactics", "02_your_organisation", "03_extend_agent_rules"]
+NOTEBOOKS = ["01_compare_tactics", "02_your_funnel", "03_extend_agent_rules"]
 KERNEL = "python3"  # a kernel name every ipykernel install provides (never a local one)
 
 
@@ -87,14 +87,23 @@ def test_compare_tactics_notebook(tmp_path, monkeypatch):
     assert "The baseline wins" in text  # the plain-words money summary
 
 
-def test_your_organisation_notebook(tmp_path, monkeypatch):
-    nb = execute("02_your_organisation", tmp_path, monkeypatch)
+def test_your_funnel_notebook(tmp_path, monkeypatch):
+    """From the example CRM export to the fit, what it pins down and the tactic ranking."""
+    nb = execute("02_your_funnel", tmp_path, monkeypatch)
     images, text = outputs(nb)
-    assert images >= 1
-    assert (tmp_path / "net_gain_mine.png").stat().st_size > 10_000
-    assert "model (baseline)" in text and "enter yours" in text  # the KPI table vs the user's
-    assert "revenue/yr" in text  # the ranked table
-    assert "The single tactic that pays most for 'mine' is" in text
+    assert images >= 3  # the fit, what the data pins down, the ranking's distribution
+    for fig in ("fit_client", "pinned_client"):
+        assert (tmp_path / f"{fig}.png").stat().st_size > 10_000
+    diagnosis = tmp_path / "diagnosis"
+    fitted = pd.read_csv(diagnosis / "fit.csv")
+    assert (diagnosis / "diagnose.json").exists()  # the diagnostic finished, as from the CLI
+    assert "yours [95%]" in text and "model [90%]" in text  # the fit table
+    for statistic in fitted.statistic:
+        assert statistic in text
+    assert "width_ratio" in text and "identified:" in text  # what the data pins down
+    assert "P(best)" in text  # the uncertainty-aware ranking
+    assert "The tactic most likely to pay most for 'client' is" in text
+    assert "model (baseline, typed)" in text  # the hand-typed team
 
 
 def test_extend_agent_rules_notebook(tmp_path, monkeypatch):
