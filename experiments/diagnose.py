@@ -366,7 +366,7 @@ def _compare(
         done = run_study(specs, study, backend=Backend(n_jobs=own["n_jobs"]))
     if done.failures:
         raise RuntimeError(f"{len(done.failures)} comparison run(s) failed: {done.failures[0][1]}")
-    aggregate(study, out, preface=lambda rep: your_funnel(rep, result, own))
+    aggregate(study, out, preface=lambda rep: your_funnel(rep, result, own), facts=False)
 
 
 def shown_fit(table: pd.DataFrame) -> pd.DataFrame:

@@ -112,8 +112,15 @@ def aggregate(
     decomposition: str | Path | None = None,
     decompositions: str | Path = dec.DEFAULT_ROOT,
     preface: Callable[[Report], None] | None = None,
+    facts: bool = True,
 ) -> Comparison:
     """Read every run under ``root`` and write the comparison into ``out_dir`` (default root).
+
+    ``facts``: with parameter draws, check each draw's baseline against the published facts
+    calibration fits and repeat the answer over the consistent draws (``consistency.csv``,
+    ``uncertainty_consistent.csv``). Off for a client's fitted organisation
+    (``experiments.diagnose``), whose own export, not the published benchmarks, is the
+    evidence its draws were fitted to.
 
     ``preface``, if given, adds the report's first sections (``experiments.diagnose``: "Your
     funnel", the fit of the client's export), before the question.
@@ -175,20 +182,22 @@ def aggregate(
         spread = unc.uncertainty(runs, baseline, with_role("effect"))
         driving = unc.drivers(runs, baseline, HEADLINE[0])
         failing = unc.discovery(runs, baseline, HEADLINE[0])
-        fits = unc.consistency(runs, baseline)
-        kept = runs.loc[runs["draw"].isin(fits.draw[fits.consistent.astype(bool)])]
-        conditioned = (
-            unc.uncertainty(kept, baseline, with_role("effect"))
-            if len(kept)
-            else pd.DataFrame(columns=unc.COLUMNS)  # no draw reproduces every fact
-        )
-        for name, frame in (
+        written = [
             ("uncertainty.csv", spread),
             ("drivers.csv", driving),
             ("discovery.csv", failing),
-            ("consistency.csv", fits),
-            ("uncertainty_consistent.csv", conditioned),
-        ):
+        ]
+        fits = conditioned = None
+        if facts:
+            fits = unc.consistency(runs, baseline)
+            kept = runs.loc[runs["draw"].isin(fits.draw[fits.consistent.astype(bool)])]
+            conditioned = (
+                unc.uncertainty(kept, baseline, with_role("effect"))
+                if len(kept)
+                else pd.DataFrame(columns=unc.COLUMNS)  # no draw reproduces every fact
+            )
+            written += [("consistency.csv", fits), ("uncertainty_consistent.csv", conditioned)]
+        for name, frame in written:
             atomic_write(out / name, lambda p, f=frame: f.to_csv(p, index=False))
             files.append(out / name)
         paths = unc.distribution_chart(runs, baseline, HEADLINE[0], figs / "uncertainty")
@@ -424,23 +433,24 @@ def build_report(
                 figures["uncertainty"],
                 "Each tactic's revenue effect across the draws of the assumptions.",
             )
-        rep.heading("Only the draws whose baseline matches the published facts")
-        n_kept = int(fits.consistent.astype(bool).sum()) if len(fits) else 0
-        rep.para(
-            unc.consistency_in_words(fits)
-            + " (consistency.csv). The other draws describe organisations the published "
-            "patterns rule out, which calibration would reject; over the consistent draws "
-            "only (uncertainty_consistent.csv):"
-            + (
-                f" with {n_kept} draws, a probability near 0.3 is known to about "
-                f"+/-{math.sqrt(0.3 * 0.7 / n_kept):.0%} (one binomial standard error); "
-                "raise draws= for a firmer answer."
-                if 0 < n_kept < 50
-                else ""
+        if fits is not None:
+            rep.heading("Only the draws whose baseline matches the published facts")
+            n_kept = int(fits.consistent.astype(bool).sum()) if len(fits) else 0
+            rep.para(
+                unc.consistency_in_words(fits)
+                + " (consistency.csv). The other draws describe organisations the published "
+                "patterns rule out, which calibration would reject; over the consistent draws "
+                "only (uncertainty_consistent.csv):"
+                + (
+                    f" with {n_kept} draws, a probability near 0.3 is known to about "
+                    f"+/-{math.sqrt(0.3 * 0.7 / n_kept):.0%} (one binomial standard error); "
+                    "raise draws= for a firmer answer."
+                    if 0 < n_kept < 50
+                    else ""
+                )
             )
-        )
-        if n_kept:
-            rep.table(unc.ranked_uncertainty(conditioned))
+            if n_kept:
+                rep.table(unc.ranked_uncertainty(conditioned))
         rep.heading("Given the default assumptions only (market noise only)")
     else:
         rep.heading("The answer, ranked by revenue uplift")

@@ -67,6 +67,9 @@ def test_diagnose_end_to_end(small_export, tmp_path):
     report = (out / "report.md").read_text()
     assert report.split("\n## ", 2)[1].startswith("Your funnel")
     assert (out / "effects.csv").exists() and (out / "conf" / "org" / "client.yaml").exists()
+    # the client's draws are fitted to its own export: no check against published benchmarks
+    assert (out / "uncertainty.csv").exists() and not (out / "consistency.csv").exists()
+    assert "published facts" not in report
     record = json.loads((out / "diagnose.json").read_text())
     assert record["particles"] == 20 and record["leads"] == len(pd.read_csv(data))
     org = sim.load_config(
