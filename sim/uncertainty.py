@@ -146,14 +146,15 @@ def uncertainty(runs: pd.DataFrame, baseline: str, kpis: list[str]) -> pd.DataFr
 
 
 def consistency(runs: pd.DataFrame, baseline: str, facts: list | None = None) -> pd.DataFrame:
-    """Per draw (>= 1): does its baseline reproduce every published fact calibration fits?
+    """Per draw (>= 1): does its baseline reproduce every pattern calibration fits?
 
     The draws take every uncertain assumption from its plausible range one at a time, so a
     draw can give a baseline organisation that the published patterns rule out (a black
     hole of 10%, a win rate of 60%): calibration would reject it. This is history matching's
     question, asked of the draws already run: a draw is *consistent* when its baseline's
     mean over the draw's seeds lies inside the range of every baseline level and ratio fact
-    (``sim.validation.fitted_facts``; a KPI the run cannot measure counts as not reproduced).
+    (``sim.validation.fitted_facts``: the published ones and those labelled as assumed; a KPI
+    the run cannot measure counts as not reproduced).
 
     Returns one row per draw: ``draw``, ``checked`` (facts), ``reproduced``, ``consistent``
     and ``missed`` (the ids of the facts it misses, joined by ``+``; empty when none).
@@ -189,8 +190,8 @@ def consistency_in_words(fits: pd.DataFrame, top: int = 3) -> str:
     counts = missed.loc[missed != ""].value_counts().head(top)
     most = ", ".join(f"{fact} ({count} draws)" for fact, count in counts.items())
     text = (
-        f"{k} of {n} draws give a baseline inside the range of every published fact "
-        f"calibration fits ({fits.checked.max() if n else 0} facts)"
+        f"{k} of {n} draws give a baseline inside the range of every pattern calibration "
+        f"fits ({fits.checked.max() if n else 0}: published, or labelled as assumed)"
     )
     return text + (f"; the facts missed most: {most}" if most else "")
 
