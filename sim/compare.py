@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -51,6 +51,16 @@ class Comparison:
     # uncertainty_consistent.csv: the same over the draws whose baseline matches the facts
     consistent: pd.DataFrame | None = None
     consistency: pd.DataFrame | None = None  # consistency.csv: which draws those are
+
+
+class Honest(NamedTuple):
+    """The answer under the assumptions' plausible ranges (``sim.uncertainty``)."""
+
+    spread: pd.DataFrame  # uncertainty.csv
+    driving: pd.DataFrame  # drivers.csv
+    failing: pd.DataFrame  # discovery.csv
+    fits: pd.DataFrame | None  # consistency.csv (None: not checked against the facts)
+    conditioned: pd.DataFrame | None  # uncertainty_consistent.csv
 
 
 def _cell(row: pd.Series) -> str:
@@ -203,7 +213,7 @@ def aggregate(
         paths = unc.distribution_chart(runs, baseline, HEADLINE[0], figs / "uncertainty")
         fig_paths["uncertainty"] = paths[0]
         files += paths
-        honest = (spread, driving, failing, fits, conditioned)
+        honest = Honest(spread, driving, failing, fits, conditioned)
     for kpi in with_role("figure"):
         paths = effect_chart(effects, kpi, figs / f"effect_{kpi}", n)
         fig_paths[kpi] = paths[0]
@@ -253,9 +263,9 @@ def aggregate(
         files=files,
         incomplete=[] if study else incomplete_runs(root),
         skipped=skipped,
-        uncertainty=honest[0] if honest else None,
-        consistency=honest[3] if honest else None,
-        consistent=honest[4] if honest else None,
+        uncertainty=honest.spread if honest else None,
+        consistency=honest.fits if honest else None,
+        consistent=honest.conditioned if honest else None,
     )
 
 
@@ -365,7 +375,7 @@ def build_report(
     baseline: str,
     decomposition: tuple[dec.Decomposition, dict[str, Any], Path | None] | None = None,
     decompositions: str | Path = dec.DEFAULT_ROOT,
-    honest: tuple[pd.DataFrame, ...] | None = None,
+    honest: Honest | None = None,
     preface: Callable[[Report], None] | None = None,
 ) -> Report:
     """The consultant's report: question, organisation, ranked answer, figures, caveats.
@@ -443,7 +453,7 @@ def build_report(
                 "only (uncertainty_consistent.csv):"
                 + (
                     f" with {n_kept} draws, a probability near 0.3 is known to about "
-                    f"+/-{math.sqrt(0.3 * 0.7 / n_kept):.0%} (one binomial standard error); "
+                    f"+/-{math.sqrt(0.3 * 0.7 / n_kept):.2f} (one binomial standard error); "
                     "raise draws= for a firmer answer."
                     if 0 < n_kept < 50
                     else ""

@@ -1,5 +1,7 @@
 """Effects under the assumptions' plausible ranges: the summaries, and the comparison's draws."""
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -95,32 +97,19 @@ def test_discovery_finds_the_box_where_a_tactic_fails_to_pay():
 def test_a_draw_is_consistent_when_its_baseline_reproduces_every_fitted_fact():
     from sim.validation import Fact
 
+    fact = functools.partial(Fact, statement="", scenario="baseline")
     facts = [
-        Fact(
-            id="f",
-            kind="level",
-            statement="",
-            scenario="baseline",
-            kpi="win_rate",
-            range=(0.1, 0.3),
-        ),
-        Fact(
-            id="g",
-            kind="ratio",
-            statement="",
-            scenario="baseline",
-            kpi="revenue_per_year",
-            range=(50.0, 150.0),
-        ),
-        Fact(
+        fact(id="f", kind="level", kpi="win_rate", range=(0.1, 0.3)),
+        fact(id="g", kind="ratio", kpi="revenue_per_year", range=(50.0, 150.0)),
+        # an effect: never a condition on the baseline
+        fact(
             id="h",
             kind="uplift",
-            statement="",
             scenario="a",
             versus="baseline",
             kpi="win_rate",
             range=(0.0, 0.01),
-        ),  # an effect: never a condition on the baseline
+        ),
     ]
     runs = fake_runs(n_draws=4)
     base = runs.scenario == "baseline"
