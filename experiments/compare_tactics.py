@@ -83,11 +83,12 @@ OPTIONS = {
     "seeds_per_draw": 1,
     "draw_seed": 0,
     "method": "lhs",
+    "behaviour_draws": "screened",
 }
 #: Options that say how the runs are made, not what they are: no part of a study's identity.
 HOW = ("keep_runs", "chunk_size")
 #: Options of the parameter draws (``sim.space``, ``sim.uncertainty``).
-DRAWN = ("draws", "seeds_per_draw", "draw_seed", "method")
+DRAWN = ("draws", "seeds_per_draw", "draw_seed", "method", "behaviour_draws")
 
 BASIC = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
@@ -111,7 +112,14 @@ def report(root: Path, out: Path | None, baseline: str, decomposition: Path | No
         print(
             f"\nTactic effects against '{baseline}' on org '{first['org']}' under what we do "
             f"not know: relative change over {int(table.n_draws.max())} draws of the "
-            "assumptions' plausible ranges, each with its own market; median, the ranges "
+            "assumptions' plausible ranges"
+            + (
+                " (the behavioural ones from draws whose baseline passed the facts: "
+                "sim/data/screened_behaviour.csv)"
+                if result.screened
+                else ""
+            )
+            + ", each with its own market; median, the ranges "
             "holding 80% and 95% of the draws, P(the tactic raises it), P(best single tactic)"
         )
         print(ranked_uncertainty(table, n_kpis=1).to_string())
@@ -191,6 +199,12 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> None:
         raise ConfigError(f"seeds_per_draw={own['seeds_per_draw']}: must be a whole number >= 1")
     if own["method"] not in ("lhs", "sobol"):
         raise ConfigError(f"method={own['method']}: must be lhs or sobol")
+    if own["behaviour_draws"] not in ("screened", "prior"):
+        raise ConfigError(
+            f"behaviour_draws={own['behaviour_draws']}: must be screened (the behavioural "
+            "draws consistent with the facts, python -m experiments.screen) or prior (drawn "
+            "from the plausible ranges unscreened)"
+        )
     if own["chunk_size"] < 0:
         raise ConfigError(
             f"chunk_size={own['chunk_size']}: must be a whole number of runs >= 1 (0: chosen "
@@ -357,6 +371,10 @@ def drawn_specs(configs: list[SimConfig], own: dict[str, Any], first_seed: int) 
 
     space = ExperimentSpace()
     table = space.sample(draws, seed=own["draw_seed"], method=own["method"], scenarios=configs)
+    if own["behaviour_draws"] == "screened":
+        from sim.space import load_screened, with_screened
+
+        table = with_screened(table, load_screened(), own["draw_seed"])
     # A behavioural parameter set on the command line (behaviour.x=...) is pinned: not drawn.
     defaults, mine = BehaviourParams(), configs[0].behaviour
     pinned = [

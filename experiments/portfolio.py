@@ -14,8 +14,9 @@ baseline, with its tactics adopted on the day after the warm-up and ``horizon_da
 days measured from there (their ramp-up included). A portfolio fits when its one-off costs
 plus one year's running costs are at most ``budget`` (per year, in the deal-value currency).
 With ``draws=N`` each portfolio also runs on N draws of every uncertain assumption (the
-tactics' and behaviour's plausible ranges, ``sim.space``) and of the tactics' costs, one seed
-each, paired across portfolios. ``sim.portfolio`` defines every number.
+tactics' plausible ranges and the behavioural draws screened against the facts, as the
+comparison draws them: ``sim.space``, ``experiments.screen``) and of the tactics' costs, one
+seed each, paired across portfolios. ``sim.portfolio`` defines every number.
 
 The search is exhaustive while the affordable portfolios (with the pairs) number at most
 ``max_portfolios``; beyond, the pairs run first and an Optuna (TPE) search runs up to
@@ -272,7 +273,9 @@ def _run_specs(
     every = [
         dataclasses.replace(design, scenario=dataclasses.replace(design.scenario, name=DESIGN))
     ]
-    draws = drawn_specs([*every, *configs], {**drawn, "method": "lhs"}, seeds.stop)
+    # as the comparison draws them: the behaviour from the draws screened against the facts
+    options = {**drawn, "method": "lhs", "behaviour_draws": "screened"}
+    draws = drawn_specs([*every, *configs], options, seeds.stop)
     return run_specs(configs, seeds) + [s for s in draws if s.config.scenario.name != DESIGN]
 
 

@@ -51,6 +51,7 @@ class Comparison:
     # uncertainty_consistent.csv: the same over the draws whose baseline matches the facts
     consistent: pd.DataFrame | None = None
     consistency: pd.DataFrame | None = None  # consistency.csv: which draws those are
+    screened: bool = False  # the draws' behaviour screened against the facts (Honest.screened)
 
 
 class Honest(NamedTuple):
@@ -61,6 +62,7 @@ class Honest(NamedTuple):
     failing: pd.DataFrame  # discovery.csv
     fits: pd.DataFrame | None  # consistency.csv (None: not checked against the facts)
     conditioned: pd.DataFrame | None  # uncertainty_consistent.csv
+    screened: bool = False  # the behavioural draws screened against the facts (experiments.screen)
 
 
 def _cell(row: pd.Series) -> str:
@@ -113,6 +115,17 @@ def _check_single_org(runs: pd.DataFrame) -> None:
                 f"the runs mix several values of {col} ({', '.join(map(str, values))}):"
                 " aggregate runs of one organisation, run length, behaviour and code at a time"
             )
+
+
+def _screened(root: Path) -> bool:
+    """Whether the study drew its behaviour from the screened draws (its ``study.json``)."""
+    import json
+
+    try:
+        settings = json.loads((root / "study.json").read_text()).get("settings", {})
+    except (OSError, ValueError):
+        return False
+    return settings.get("behaviour_draws") == "screened"
 
 
 def aggregate(
@@ -213,7 +226,7 @@ def aggregate(
         paths = unc.distribution_chart(runs, baseline, HEADLINE[0], figs / "uncertainty")
         fig_paths["uncertainty"] = paths[0]
         files += paths
-        honest = Honest(spread, driving, failing, fits, conditioned)
+        honest = Honest(spread, driving, failing, fits, conditioned, _screened(root))
     for kpi in with_role("figure"):
         paths = effect_chart(effects, kpi, figs / f"effect_{kpi}", n)
         fig_paths[kpi] = paths[0]
@@ -266,6 +279,7 @@ def aggregate(
         uncertainty=honest.spread if honest else None,
         consistency=honest.fits if honest else None,
         consistent=honest.conditioned if honest else None,
+        screened=bool(honest and honest.screened),
     )
 
 
@@ -417,13 +431,21 @@ def build_report(
     if honest is not None:
         from sim import uncertainty as unc
 
-        spread, driving, failing, fits, conditioned = honest
+        spread, driving, failing, fits, conditioned, screened = honest
         rep.heading("The answer under what we do not know")
         rep.table(unc.ranked_uncertainty(spread))
         n_draws = int(spread["n_draws"].max())
         rep.para(
             f"Each tactic was run on {n_draws} draws of every uncertain assumption from its "
-            "plausible range (docs/ODD.md, parameter table), each draw with its own random "
+            "plausible range (docs/ODD.md, parameter table)"
+            + (
+                ", the behavioural ones taken whole from draws whose baseline passed every "
+                "pattern calibration fits (sim/data/screened_behaviour.csv, made by python -m "
+                "experiments.screen)"
+                if screened
+                else ""
+            )
+            + ", each draw with its own random "
             "market, paired with the baseline of the same draw and market. 'median' is the "
             "middle of the relative effects; the 80% and 95% ranges cover both what we do not "
             "know about the assumptions and the market's noise; 'P(raises)' is the share of "

@@ -450,6 +450,69 @@ class ExperimentSpace:
         return build_config(data)
 
 
+# --- the behavioural draws screened against the facts (experiments.screen) -------------------
+
+#: Where ``python -m experiments.screen`` writes the behavioural draws consistent with the
+#: facts, and where the comparison reads them (``behaviour_draws=screened``).
+SCREENED_PATH = Path(__file__).resolve().parent / "data" / "screened_behaviour.csv"
+SCREEN_HINT = "make it again with python -m experiments.screen, or use behaviour_draws=prior"
+
+
+def load_screened(path: Path = SCREENED_PATH) -> Any:
+    """The screened behavioural draws, one row each, checked against today's declarations.
+
+    Raises:
+        ConfigError: the file is missing, or was made for other behavioural uncertainties
+            than those declared now (a parameter added, removed or fitted since).
+    """
+    import pandas as pd
+
+    if not Path(path).is_file():
+        raise ConfigError(f"behaviour_draws=screened: {path} does not exist; {SCREEN_HINT}")
+    frame = pd.read_csv(path, comment="#")
+    declared = [u.key for u in behaviour_uncertainties()]
+    found = [c for c in frame.columns if c.startswith("behaviour.")]
+    if found != declared:
+        missing = [k for k in declared if k not in found]
+        extra = [k for k in found if k not in declared]
+        what = f"it lacks {missing[0]}" if missing else f"it has {extra[0]}, no longer drawn"
+        if not (missing or extra):
+            what = "its columns are in another order"
+        raise ConfigError(
+            f"behaviour_draws=screened: {path} was made for other behavioural uncertainties "
+            f"({what}); {SCREEN_HINT}"
+        )
+    return frame
+
+
+def with_screened(table: Any, screened: Any, seed: int) -> Any:
+    """``table`` (``sample``'s) with each draw's behavioural values from a screened draw.
+
+    Draws 1..n take the behavioural columns of n different rows of ``screened``, chosen by
+    a generator seeded with ``seed`` (the comparison's ``draw_seed``), so a behavioural
+    draw consistent with the facts is kept whole; the tactic columns and draw 0 (the
+    defaults) are left as they are.
+
+    Raises:
+        ConfigError: more draws than screened rows.
+    """
+    import numpy as np
+
+    n = len(table) - 1
+    if n > len(screened):
+        raise ConfigError(
+            f"draws={n}: the screened behavioural draws ({SCREENED_PATH.name}) hold "
+            f"{len(screened)}; choose draws <= {len(screened)}, screen more (python -m "
+            "experiments.screen candidates=...), or use behaviour_draws=prior"
+        )
+    pick = np.random.default_rng([seed, 1]).permutation(len(screened))[:n]
+    out = table.copy()
+    for key in (c for c in table.columns if c.startswith("behaviour.")):
+        out.loc[1:, key] = screened[key].to_numpy()[pick].astype(table[key].dtype)
+    out.attrs.update(table.attrs, behaviour="screened")
+    return out
+
+
 # --- docs/ODD.md's parameter table ----------------------------------------------------------
 
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"

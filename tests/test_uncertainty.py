@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.space import load_screened
 from sim.uncertainty import (
     COLUMNS,
     DISCOVERY_COLUMNS,
@@ -170,6 +171,12 @@ def test_the_comparison_draws_the_assumptions_and_reports_them(tmp_path):
     assert "The answer under what we do not know" in report
     assert "Given the default assumptions only" in report
     assert "under what we do not know" in done.stdout
+    # the behaviour of each draw is one of the draws screened against the facts (the default)
+    screened = load_screened().filter(like="behaviour.")
+    rows = {tuple(np.round(r, 9)) for r in screened.to_numpy(float)}
+    per_draw = drawn.groupby("draw")[list(screened.columns)].first().to_numpy(float)
+    assert all(tuple(np.round(r, 9)) in rows for r in per_draw)
+    assert "screened_behaviour.csv" in done.stdout and "screened_behaviour.csv" in report
     # the noise-only effects are draw 0's alone
     effects = pd.read_csv(out / "effects.csv")
     assert (effects.loc[effects.kpi == "revenue_per_year", "n"] == 2).all()
