@@ -2,7 +2,9 @@
 
 Usage::
 
-    python -m experiments.compare_tactics            # default org, every scenario, 20 seeds
+    python -m experiments.compare_tactics            # default org, every scenario, 100 draws
+    python -m experiments.compare_tactics draws=0    # the default assumptions only (20 seeds)
+    python -m experiments.compare_tactics draws=150 seeds_per_draw=2 draw_seed=1
     python -m experiments.compare_tactics org=small replicates=30 seed_base=100
     python -m experiments.compare_tactics scenarios=baseline,liaison,full_alignment days=750
     python -m experiments.compare_tactics hydra/launcher=basic       # serial
@@ -13,7 +15,17 @@ Usage::
     python -m experiments.compare_tactics resume=comparisons/2026-11-23/10-00-00-000000_default
     python -m experiments.compare_tactics decomposition=decompositions/2026-11-23/09-00-00_default
 
-Every scenario runs with the same ``replicates`` seeds (``seed_base``, ``seed_base + 1``, ...),
+Two answers. Under what we do not know (``draws=``, default 100; ``draws=0`` leaves it out):
+every scenario on each of ``draws`` draws of the uncertain assumptions (``sim.space``), each
+draw on its own ``seeds_per_draw`` seeds (default 1) shared by all its scenarios. Every tactic
+parameter is drawn from its plausible range by a seeded design (``draw_seed=``, default 0;
+``method=lhs``, the default, or ``sobol``); the behavioural parameters are taken whole from
+the draws screened against the published facts (``behaviour_draws=screened``, the default:
+``sim/data/screened_behaviour.csv``, made by ``python -m experiments.screen``), or drawn from
+their plausible ranges as well (``behaviour_draws=prior``). Effects are paired within each
+draw and seed and summarised by ``sim.uncertainty`` (uncertainty.csv, drivers.csv,
+discovery.csv, consistency.csv, uncertainty_consistent.csv). Given the default assumptions:
+every scenario runs with the same ``replicates`` seeds (``seed_base``, ``seed_base + 1``, ...),
 so runs pair up by seed and each tactic's effect is computed on the paired differences. The
 runs are checked up front (every one, composed from ``conf/compare_tactics.yaml`` as
 ``python -m sim`` would), then go to the study runner (``sim.batch``): warm workers that

@@ -148,10 +148,13 @@ def uncertainty(runs: pd.DataFrame, baseline: str, kpis: list[str]) -> pd.DataFr
 def consistency(runs: pd.DataFrame, baseline: str, facts: list | None = None) -> pd.DataFrame:
     """Per draw (>= 1): does its baseline reproduce every pattern calibration fits?
 
-    The draws take every uncertain assumption from its plausible range one at a time, so a
-    draw can give a baseline organisation that the published patterns rule out (a black
-    hole of 10%, a win rate of 60%): calibration would reject it. This is history matching's
-    question, asked of the draws already run: a draw is *consistent* when its baseline's
+    Drawn from their plausible ranges all at once, the assumptions can give a baseline
+    organisation that the published patterns rule out (a black hole of 10%, a win rate of
+    60%): calibration would reject it. The comparison's behavioural draws are screened
+    against the facts beforehand (``experiments.screen``), on other seeds; this asks the
+    question again of the draws as run (their own markets, another organisation, a
+    behavioural parameter set on the command line, or ``behaviour_draws=prior``): a draw is
+    *consistent* when its baseline's
     mean over the draw's seeds lies inside the range of every baseline level and ratio fact
     (``sim.validation.fitted_facts``: the published ones and those labelled as assumed; a KPI
     the run cannot measure counts as not reproduced).
