@@ -370,8 +370,9 @@ def drawn_specs(configs: list[SimConfig], own: dict[str, Any], first_seed: int) 
     point of a seeded space-filling design over the plausible ranges, for every scenario (a
     tactic's own assumptions where the tactic is on), except the behavioural parameters the
     command line set, which stay as set; all scenarios of a draw share its seeds
-    (``seeds_per_draw`` of them, after the default-assumption replicates'), so their effects
-    pair up within the draw.
+    (``seeds_per_draw`` of them, after the default-assumption replicates' and after
+    ``draw_seed`` x ``draws`` x ``seeds_per_draw`` more, so that another design also meets
+    other markets), so their effects pair up within the draw.
     """
     from sim.batch import RunSpec
     from sim.space import ExperimentSpace
@@ -397,6 +398,8 @@ def drawn_specs(configs: list[SimConfig], own: dict[str, Any], first_seed: int) 
     ]
     table = table.drop(columns=pinned)
     specs = []
+    # Another design (draw_seed) also meets other markets: its seeds follow the first design's.
+    first_seed += own["draw_seed"] * draws * per
     for d in range(1, draws + 1):
         row = table.loc[d]
         seeds = range(first_seed + (d - 1) * per, first_seed + d * per)

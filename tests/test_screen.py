@@ -119,3 +119,20 @@ def test_the_comparison_refuses_an_unknown_behaviour_draws_and_too_many_draws(tm
         assert done.returncode == 2, done.stderr
         assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not sweep.exists()
+
+
+def test_another_draw_seed_meets_other_markets_and_draw_seed_0_keeps_its_seeds():
+    configs = [sim.build_config(), sim.build_config(tactics=("liaison",))]
+
+    def seeds(draw_seed: int) -> list[int]:
+        own = {"draws": 3, "seeds_per_draw": 2, "draw_seed": draw_seed, "method": "lhs"}
+        specs = compare_tactics.drawn_specs(configs, {**own, "behaviour_draws": "prior"}, 21)
+        by_draw = {}
+        for spec in specs:  # every scenario of a draw on the draw's seeds
+            by_draw.setdefault(spec.draw, set()).add(spec.config.seed)
+        assert all(len(s) == 2 for s in by_draw.values())
+        return sorted({spec.config.seed for spec in specs})
+
+    assert seeds(0) == list(range(21, 27))  # right after the default-assumption replicates
+    assert seeds(1) == list(range(27, 33))
+    assert not set(seeds(2)) & set(seeds(1))
