@@ -15,9 +15,6 @@ from sim.effects import paired_effects, unpaired_interval
 from sim.io import write_outputs
 from tests.conftest import ROOT, SCENARIOS, without_draws
 
-# Every test here on one xdist worker: its module fixture (18 runs, about 5 s) is made once.
-pytestmark = pytest.mark.xdist_group(__name__)
-
 SMALL = {"days": 150, "warmup_days": 30, "contract_days": 60}  # renewals happen
 
 

@@ -14,10 +14,6 @@ from sim.io import write_outputs
 from sim.tactics import tactic_class
 from tests.conftest import run_module
 
-# Every test here on one xdist worker: its module fixtures (a decomposition through the
-# entry point, about 9 s, and 4 runs) are made once.
-pytestmark = pytest.mark.xdist_group(__name__)
-
 SMALL = ["org=small", "days=150", "warmup_days=25"]
 TACTICS = ["data_sharing", "lead_validation"]  # several mechanisms, and a single one
 

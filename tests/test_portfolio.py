@@ -14,10 +14,6 @@ from sim import portfolio as pf
 from sim.tactics import Tactic
 from tests.conftest import run_module
 
-# Every test here on one xdist worker: its module fixture (a search through the entry
-# point, about 7 s) is made once.
-pytestmark = pytest.mark.xdist_group(__name__)
-
 TINY = ["org=small", "horizon_days=40", "replicates=2"]
 PAIR = "tactics=shared_goals,lead_validation"
 

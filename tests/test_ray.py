@@ -20,10 +20,6 @@ pytest.importorskip("hydra_plugins.hydra_ray_launcher")
 
 from experiments.ray_head import RayHead, accepts, core_of, group_of, ray_head
 
-# Every test here on one xdist worker: its Ray head (a few seconds, several processes and
-# ports) starts once.
-pytestmark = pytest.mark.xdist_group(__name__)
-
 
 @pytest.fixture(scope="module")
 def head() -> Iterator[RayHead]:

@@ -16,10 +16,6 @@ from sim.batch import FAILED_RUNS, Backend, RunSpec, plan_chunks, run_study
 from sim.kpis import KPIS
 from sim.policies import FollowUpPolicy
 
-# Every test here on one xdist worker: its module fixture (a two-worker study, about 3 s)
-# is made once.
-pytestmark = pytest.mark.xdist_group(__name__)
-
 TINY = ["org=small", "days=40", "warmup_days=10"]
 SCENARIOS = ("baseline", "liaison", "full_alignment")
 
