@@ -24,7 +24,8 @@ view: $(STAMP) bytecode
 diagnose: $(STAMP) bytecode
 	$(PYTHON) -m experiments.diagnose data=examples/export.csv team=examples/team.yaml
 
-## test: the test suite (exit 5, "no tests collected", fails like any other failure)
+## test: the test suite, on every core (pytest-xdist; pyproject.toml's addopts); exit 5, "no
+## tests collected", fails like any other failure
 test: $(STAMP) bytecode
 	$(PYTHON) -m pytest
 

@@ -108,6 +108,22 @@ def conf_file(group: str, name: str, text: str | bytes) -> Iterator[ConfFile]:
         yield ConfFile(name, path, f"hydra.searchpath=[file://{tmp}]")
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """With pytest-xdist switched off (``-p no:xdist``), accept and ignore its options.
+
+    pyproject.toml's addopts spread the suite over the cores with xdist (``-n auto ...``);
+    without xdist those options would stop every run with "unrecognized arguments: -n".
+    ``-n 0`` is the other serial run, with xdist loaded.
+    """
+    if pluginmanager.has_plugin("xdist"):
+        return
+    group = parser.getgroup("xdist", "pytest-xdist is switched off: its options do nothing")
+    # xdist's own spelling: pytest reserves lower-case short options, which _addoption allows
+    group._addoption("-n", "--numprocesses", dest="numprocesses", help="ignored")
+    group.addoption("--maxprocesses", dest="maxprocesses", help="ignored")
+    group.addoption("--dist", dest="dist", default="no", help="ignored")
+
+
 @pytest.fixture
 def short() -> dict[str, int]:
     return dict(SHORT)

@@ -63,12 +63,24 @@ def browser_ready():
         pytest.skip(reason)
 
 
-@pytest.fixture
-def server():
-    """``python -m sim.view`` on a free localhost port; yields (url, first printed line)."""
+class _PortTakenError(Exception):
+    """Another process took the free port between the probe and the server's bind."""
+
+
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+def _start(port: int) -> tuple[subprocess.Popen, str]:
+    """Start ``python -m sim.view`` on ``port`` and wait until it serves the page.
+
+    Raises:
+        _PortTakenError: the port was free when probed but taken before the server listened (a
+            window of seconds, in which another process, such as a test on another xdist
+            worker, may bind it); the server has exited.
+    """
     args = [f"{k}={v}" for k, v in RUN.items() if k != "extra"]
     proc = subprocess.Popen(
         [
@@ -97,21 +109,57 @@ def server():
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:
                     if response.status == 200:
-                        break
+                        return proc, line
             except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not start: {proc.stderr.read()}") from None
+                if proc.poll() is not None:
+                    err = proc.stderr.read()
+                    # sim.view's own check, or uvicorn's bind after it
+                    if "cannot listen there" in err or "address already in use" in err.lower():
+                        raise _PortTakenError(err) from None
+                    raise RuntimeError(f"the server did not start: {err}") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the server did not start within 60 s") from None
                 time.sleep(0.3)
-        yield url, line
-    finally:
+    except BaseException:
+        _stop(proc)
+        raise
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server's process group, politely, then by force.
+
+    A server that has exited (and was reaped) is not signalled: its group id may be another's.
+    """
+    if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+@pytest.fixture
+def server():
+    """``python -m sim.view`` on a free localhost port; yields (url, first printed line).
+
+    A free port can be taken by another process before the server binds it: then another
+    free port, three times at most.
+    """
+    for attempt in range(3):
+        port = _free_port()
+        try:
+            proc, line = _start(port)
+            break
+        except _PortTakenError:
+            if attempt == 2:
+                raise
+    try:
+        yield f"http://127.0.0.1:{port}/", line
+    finally:
+        _stop(proc)
 
 
 def _expected(controls: live.Controls, days: int) -> dict[str, dict[str, str]]:
