@@ -28,7 +28,8 @@ apart on the same seeds, to check it, and its payback measured.
 
 Options: ``budget=`` (>= 0, default 150000), ``horizon_days=`` (>= 1, default 500),
 ``tactics=a,b``, ``replicates=`` (>= 2, default 10), ``seed_base=`` (default 1), ``draws=``
-(default 0), ``draw_seed=`` (default 0), ``stagger_days=`` (>= 0, default 60),
+(default 0), ``draw_seed=`` (default 0), ``behaviour_draws=`` (``screened``, the default, or
+``prior``: as in the comparison), ``stagger_days=`` (>= 0, default 60),
 ``max_portfolios=`` (default 128), ``n_jobs=`` (-1: every core). Any other ``key=value`` is
 a ``python -m sim`` override applied to every run (``org=...``, ``behaviour.x=...``).
 
@@ -68,6 +69,7 @@ OPTIONS: dict[str, Any] = {
     "seed_base": 1,
     "draws": 0,
     "draw_seed": 0,
+    "behaviour_draws": "screened",
     "stagger_days": 60,
     "max_portfolios": 128,
     "n_jobs": -1,
@@ -95,6 +97,11 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> list[str]:
     for key in ("seed_base", "draws", "draw_seed", "stagger_days"):
         if own[key] < 0:
             raise ConfigError(f"{key}={own[key]}: must be a whole number >= 0")
+    if own["behaviour_draws"] not in ("screened", "prior"):
+        raise ConfigError(
+            f"behaviour_draws={own['behaviour_draws']}: must be screened or prior (as in "
+            "python -m experiments.compare_tactics)"
+        )
     if own["max_portfolios"] < 1:
         raise ConfigError(f"max_portfolios={own['max_portfolios']}: must be a whole number >= 1")
     if own["n_jobs"] == 0 or own["n_jobs"] < -1:
@@ -269,13 +276,13 @@ def _run_specs(
     """
     from experiments.compare_tactics import drawn_specs, run_specs
 
-    drawn = {"draws": own["draws"], "seeds_per_draw": 1, "draw_seed": own["draw_seed"]}
+    drawn = {key: own[key] for key in ("draws", "draw_seed", "behaviour_draws")}
     every = [
         dataclasses.replace(design, scenario=dataclasses.replace(design.scenario, name=DESIGN))
     ]
-    # as the comparison draws them: the behaviour from the draws screened against the facts
-    options = {**drawn, "method": "lhs", "behaviour_draws": "screened"}
-    draws = drawn_specs([*every, *configs], options, seeds.stop)
+    draws = drawn_specs(
+        [*every, *configs], {**drawn, "seeds_per_draw": 1, "method": "lhs"}, seeds.stop
+    )
     return run_specs(configs, seeds) + [s for s in draws if s.config.scenario.name != DESIGN]
 
 

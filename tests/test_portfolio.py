@@ -203,6 +203,8 @@ def test_a_tighter_budget_never_chooses_beyond_it(tmp_path):
         ("tactics=liaison,nope", "'nope' is not a tactic"),
         ("horizon_days=0", "horizon_days=0: must be a whole number >= 1"),
         ("days=300", "days=300: set by this program"),
+        ("behaviour_draws=maybe", "behaviour_draws=maybe: must be screened or prior"),
+        ("draws=1000", "draws=1000: the screened behavioural draws"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_written(arg, says, tmp_path, monkeypatch, capsys):
@@ -257,8 +259,10 @@ def test_the_optimiser_finds_what_exhaustive_search_finds_and_never_runs_beyond_
 @pytest.mark.slow
 def test_beyond_max_portfolios_an_optuna_search_runs_and_stays_within_the_budget(tmp_path):
     out = tmp_path / "p"
-    # four tactics: 11 portfolios for the pairs, and two affordable triples: 13 > 12
-    args = [*TINY, "budget=200000", "max_portfolios=12", "draws=1", f"hydra.run.dir={out}"]
+    # four tactics: 11 portfolios for the pairs, and two affordable triples: 13 > 12 (without
+    # tactics= every registered tactic is searched, and ten need 56 portfolios for their pairs)
+    four = "tactics=colocation,joint_planning,lead_validation,liaison"
+    args = [*TINY, four, "budget=200000", "max_portfolios=12", "draws=1", f"hydra.run.dir={out}"]
     proc = run_module("experiments.portfolio", *args)
     assert proc.returncode == 0, proc.stderr
     assert "then an Optuna search" in proc.stderr
