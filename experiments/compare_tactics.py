@@ -211,12 +211,9 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> None:
         raise ConfigError(f"seeds_per_draw={own['seeds_per_draw']}: must be a whole number >= 1")
     if own["method"] not in ("lhs", "sobol"):
         raise ConfigError(f"method={own['method']}: must be lhs or sobol")
-    if own["behaviour_draws"] not in ("screened", "prior"):
-        raise ConfigError(
-            f"behaviour_draws={own['behaviour_draws']}: must be screened (the behavioural "
-            "draws consistent with the facts, python -m experiments.screen) or prior (drawn "
-            "from the plausible ranges unscreened)"
-        )
+    from sim.space import check_behaviour_draws
+
+    check_behaviour_draws(own["behaviour_draws"])
     if own["chunk_size"] < 0:
         raise ConfigError(
             f"chunk_size={own['chunk_size']}: must be a whole number of runs >= 1 (0: chosen "

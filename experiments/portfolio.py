@@ -97,11 +97,9 @@ def _check_options(own: dict[str, Any], rest: list[str]) -> list[str]:
     for key in ("seed_base", "draws", "draw_seed", "stagger_days"):
         if own[key] < 0:
             raise ConfigError(f"{key}={own[key]}: must be a whole number >= 0")
-    if own["behaviour_draws"] not in ("screened", "prior"):
-        raise ConfigError(
-            f"behaviour_draws={own['behaviour_draws']}: must be screened or prior (as in "
-            "python -m experiments.compare_tactics)"
-        )
+    from sim.space import check_behaviour_draws
+
+    check_behaviour_draws(own["behaviour_draws"])
     if own["max_portfolios"] < 1:
         raise ConfigError(f"max_portfolios={own['max_portfolios']}: must be a whole number >= 1")
     if own["n_jobs"] == 0 or own["n_jobs"] < -1:

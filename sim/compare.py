@@ -121,8 +121,10 @@ def _screened(root: Path) -> bool:
     """Whether the study drew its behaviour from the screened draws (its ``study.json``)."""
     import json
 
+    from sim.study import STUDY
+
     try:
-        settings = json.loads((root / "study.json").read_text()).get("settings", {})
+        settings = json.loads((root / STUDY).read_text()).get("settings", {})
     except (OSError, ValueError):
         return False
     return settings.get("behaviour_draws") == "screened"

@@ -456,6 +456,19 @@ class ExperimentSpace:
 #: facts, and where the comparison reads them (``behaviour_draws=screened``).
 SCREENED_PATH = Path(__file__).resolve().parent / "data" / "screened_behaviour.csv"
 SCREEN_HINT = "make it again with python -m experiments.screen, or use behaviour_draws=prior"
+#: Where a study's draws take their behaviour from (the comparison's and the portfolio's
+#: ``behaviour_draws=``).
+BEHAVIOUR_DRAWS = ("screened", "prior")
+
+
+def check_behaviour_draws(value: str) -> None:
+    """Refuse (one line) a ``behaviour_draws=`` that is not one of ``BEHAVIOUR_DRAWS``."""
+    if value not in BEHAVIOUR_DRAWS:
+        raise ConfigError(
+            f"behaviour_draws={value}: must be screened or prior (screened: the behavioural "
+            "draws consistent with the facts, made by python -m experiments.screen; prior: "
+            "drawn from the plausible ranges unscreened)"
+        )
 
 
 def load_screened(path: Path = SCREENED_PATH) -> Any:
@@ -475,8 +488,11 @@ def load_screened(path: Path = SCREENED_PATH) -> Any:
     if found != declared:
         missing = [k for k in declared if k not in found]
         extra = [k for k in found if k not in declared]
-        what = f"it lacks {missing[0]}" if missing else f"it has {extra[0]}, no longer drawn"
-        if not (missing or extra):
+        if missing:
+            what = f"it lacks {missing[0]}"
+        elif extra:
+            what = f"it has {extra[0]}, no longer drawn"
+        else:
             what = "its columns are in another order"
         raise ConfigError(
             f"behaviour_draws=screened: {path} was made for other behavioural uncertainties "
@@ -509,7 +525,6 @@ def with_screened(table: Any, screened: Any, seed: int) -> Any:
     out = table.copy()
     for key in (c for c in table.columns if c.startswith("behaviour.")):
         out.loc[1:, key] = screened[key].to_numpy()[pick].astype(table[key].dtype)
-    out.attrs.update(table.attrs, behaviour="screened")
     return out
 
 
