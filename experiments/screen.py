@@ -41,10 +41,14 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.common import fail, parse, run_summaries, scenario_configs
+from experiments.compare_tactics import OPTIONS as COMPARISON
 from sim.io import atomic_write
 from sim.params import ConfigError
 from sim.space import SCREENED_PATH, ExperimentSpace
+from sim.study import check_writable
 from sim.uncertainty import consistency, consistency_in_words
+
+DEFAULT_DRAWS = COMPARISON["draws"]  # what make run asks of the screened set
 
 OPTIONS = {
     "candidates": 1500,
@@ -105,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(opts["out"])
         if out.is_dir():
             raise ConfigError(f"out={out}: a directory; name the CSV file to write")
+        check_writable(out.parent)  # before minutes of runs, not after
     except ConfigError as exc:
         return fail(exc)
     started = dt.datetime.now(dt.UTC)
@@ -121,8 +126,14 @@ def main(argv: list[str] | None = None) -> int:
         "result": consistency_in_words(fits),
     }
     write_screened(out, kept, record)
-    print(f"\n{consistency_in_words(fits)}")
+    print(f"\n{record['result']}")
     print(f"written: {out} ({len(kept)} draws)")
+    if len(kept) < DEFAULT_DRAWS:
+        print(
+            f"warning: {len(kept)} draws kept, fewer than the comparison's default "
+            f"draws={DEFAULT_DRAWS}, which refuses to run on them; screen more candidates",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -91,14 +91,27 @@ def test_the_shipped_screened_draws_still_pass_the_facts_on_this_code():
 
 def test_screen_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path):
     out = tmp_path / "s.csv"
+    (tmp_path / "a_file").write_text("")
     for args, says in [
-        (("org=small",), "takes no overrides"),
-        (("candidates=0",), "candidates=0: must be a whole number >= 1"),
+        (("org=small", f"out={out}"), "takes no overrides"),
+        (("candidates=0", f"out={out}"), "candidates=0: must be a whole number >= 1"),
+        (("candidates=2", f"out={tmp_path / 'a_file' / 's.csv'}"), "is a file, not a directory"),
     ]:
-        done = run_module("experiments.screen", *args, f"out={out}")
+        done = run_module("experiments.screen", *args)
         assert done.returncode == 2, done.stderr
         assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_a_screen_that_keeps_too_few_draws_for_the_main_job_says_so(tmp_path):
+    out = tmp_path / "s.csv"
+    done = run_module("experiments.screen", "candidates=3", "n_jobs=1", f"out={out}")
+    assert done.returncode == 0, done.stderr
+    kept = load_screened(out)
+    assert len(kept) <= 3
+    assert "kept: " in out.read_text() and "written:" in done.stdout
+    says = f"warning: {len(kept)} draws kept, fewer than the comparison's default draws=100"
+    assert says in done.stderr
 
 
 def test_the_comparison_refuses_an_unknown_behaviour_draws_and_too_many_draws(tmp_path):
